@@ -1,0 +1,194 @@
+//! The reject path. Almost every record is not a candidate, and in Fluent Bit's wasm
+//! interpreter every guest instruction costs about ten native ones, so a record must be turned
+//! away after reading as little of it as possible, without parsing it.
+//!
+//! A candidate needs `app` equal to the configured application (`incomplete`). The filter looks
+//! for the first `app` key and reads its value:
+//! - a CEF key (` app=`; `|app=` may only accept, see below): the rule reads the first `app` key of the extension, so this one
+//!   decides: any other value rejects the record after reading only up to it (PAN-OS puts
+//!   `app` in the first third of a TRAFFIC line);
+//! - a JSON key (`"app":`, or `\"app\":` inside a JSON text such as Cloud NGFW `Message`) or a
+//!   msgpack key: may belong to an unrelated field, so it can only let the record through.
+//!
+//! Answers are conservative: "maybe" sends the record to the full parser, which decides.
+//! What this assumes: no text in front of the CEF extension (syslog header, CEF header,
+//! other JSON fields before `message`) contains ` app=`.
+
+use memchr::memmem;
+
+pub struct Prefilter {
+    finder: memmem::Finder<'static>,
+    /// The application value, when it is plain enough to be matched on raw bytes.
+    application: Option<Vec<u8>>,
+}
+
+impl Prefilter {
+    pub fn new(application: &str) -> Prefilter {
+        // Values with characters that CEF or JSON escape could be spelled several ways;
+        // for those the prefilter steps aside and every record is parsed.
+        let plain = !application.is_empty()
+            && application
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+        Prefilter {
+            finder: memmem::Finder::new(b"app").into_owned(),
+            application: plain.then(|| application.as_bytes().to_vec()),
+        }
+    }
+
+    /// `false` only when the record cannot be a candidate.
+    pub fn may_match(&self, body: &[u8]) -> bool {
+        let Some(app) = self.application.as_deref() else {
+            return true;
+        };
+        for pos in self.finder.find_iter(body) {
+            let before = pos.checked_sub(1).map(|i| body[i]);
+            let rest = &body[pos + 3..];
+            let accepts = match (before, rest.first()) {
+                (Some(b' '), Some(b'=')) => return value_may_be(&rest[1..], app),
+                // Right after the header's last `|`: the extension's first key, or a `|`
+                // inside some value; only the full parser can tell, so it may only accept.
+                (Some(b'|'), Some(b'=')) => value_may_be(&rest[1..], app),
+                (Some(b'"'), Some(b'"')) => json_value_may_be(&rest[1..], app, b"\""),
+                (Some(b'"'), Some(b'\\'))
+                    if rest.get(1) == Some(&b'"') && pos >= 2 && body[pos - 2] == b'\\' =>
+                {
+                    json_value_may_be(&rest[2..], app, b"\\\"")
+                }
+                // msgpack fixstr of length 3: a map key `app`.
+                (Some(0xa3), _) => msgpack_value_may_be(rest, app),
+                _ => false,
+            };
+            if accepts {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The value starts with `app` and does not continue as a longer word.
+fn value_may_be(value: &[u8], app: &[u8]) -> bool {
+    value.starts_with(app)
+        && !value
+            .get(app.len())
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// After a JSON key's closing quote: `: "value"` with optional spaces; `quote` is `"` or `\"`.
+fn json_value_may_be(after_key: &[u8], app: &[u8], quote: &[u8]) -> bool {
+    let s = skip_ws(after_key);
+    let Some(s) = s.strip_prefix(b":") else {
+        return false;
+    };
+    let s = skip_ws(s);
+    match s.strip_prefix(quote) {
+        Some(v) => v.starts_with(app) && v[app.len()..].starts_with(quote),
+        // Not a string value: only the full parser can say (it will refuse it).
+        None => false,
+    }
+}
+
+fn msgpack_value_may_be(after_key: &[u8], app: &[u8]) -> bool {
+    let len = app.len();
+    let value = match after_key {
+        [m, rest @ ..] if len < 32 && *m == (0xa0 | len as u8) => rest,
+        [0xd9, l, rest @ ..] if usize::from(*l) == len => rest,
+        [0xda, h, l, rest @ ..] if usize::from(*h) << 8 | usize::from(*l) == len => rest,
+        _ => return false,
+    };
+    value.starts_with(app)
+}
+
+fn skip_ws(s: &[u8]) -> &[u8] {
+    let n = s
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    &s[n..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn may(body: &str) -> bool {
+        Prefilter::new("incomplete").may_match(body.as_bytes())
+    }
+
+    #[test]
+    fn cef_app_key_decides() {
+        assert!(may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=incomplete dpt=1"}"#
+        ));
+        assert!(may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=incomplete"}"#
+        ));
+        assert!(may(
+            "{\"message\":\"CEF:0|a|b|c|d|e|f|app=incomplete\\r\\n\"}"
+        ));
+        assert!(!may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=ssl dpt=1 x=app=incomplete"}"#
+        ));
+        assert!(!may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=incomplete-ish dpt=1"}"#
+        ));
+        assert!(!may(r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app= dpt=1"}"#));
+        assert!(!may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=Incomplete"}"#
+        ));
+    }
+
+    #[test]
+    fn app_first_in_the_extension() {
+        assert!(may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|app=incomplete src=1"}"#
+        ));
+        // Not decided by `|app=`: a later ` app=` key still counts.
+        assert!(may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|app=x msg=a|app=y app=incomplete"}"#
+        ));
+        assert!(!may(r#"{"message":"CEF:0|a|b|c|d|e|f|app=ssl src=1"}"#));
+    }
+
+    #[test]
+    fn no_app_key_rejects() {
+        assert!(!may(r#"{"message":"hello incomplete world"}"#));
+        assert!(!may(""));
+        assert!(!may("app"));
+        assert!(!may(" app"));
+    }
+
+    #[test]
+    fn json_keys_only_accept() {
+        // An unrelated `app` field in front must not hide the CEF key behind it.
+        assert!(may(
+            r#"{"app":"x","message":"CEF:0|a|b|c|d|e|f|app=incomplete"}"#
+        ));
+        assert!(may(r#"{"ident":"TRAFFIC","Message":{"app":"incomplete"}}"#));
+        assert!(may(
+            r#"{"ident":"TRAFFIC","Message":"{\"app\": \"incomplete\"}"}"#
+        ));
+        assert!(!may(r#"{"ident":"TRAFFIC","Message":"{\"app\":\"ssl\"}"}"#));
+        assert!(!may(
+            r#"{"ident":"TRAFFIC","Message":{"app":"incompletely"}}"#
+        ));
+    }
+
+    #[test]
+    fn msgpack_key() {
+        let mut body = vec![0x81, 0xa3];
+        body.extend_from_slice(b"app");
+        body.push(0xaa);
+        body.extend_from_slice(b"incomplete");
+        assert!(Prefilter::new("incomplete").may_match(&body));
+        body[5] = 0xa9;
+        assert!(!Prefilter::new("incomplete").may_match(&body));
+    }
+
+    #[test]
+    fn unusual_application_disables_the_filter() {
+        assert!(Prefilter::new("a=b").may_match(b"nothing"));
+        assert!(Prefilter::new("").may_match(b"nothing"));
+    }
+}
