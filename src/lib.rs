@@ -15,6 +15,7 @@ pub mod detection;
 pub mod engine;
 pub mod kql;
 pub mod ngfw;
+pub mod output;
 pub mod prefilter;
 pub mod rule;
 pub mod sentinel;

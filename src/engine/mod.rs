@@ -139,6 +139,11 @@ impl Engine {
         self.pending.pop_front()
     }
 
+    /// Puts back a detection the host could not deliver; it leaves first next time.
+    pub fn requeue(&mut self, d: Detection) {
+        self.pending.push_front(d);
+    }
+
     pub fn pending_detections(&self) -> usize {
         self.pending.len()
     }

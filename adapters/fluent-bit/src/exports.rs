@@ -1,0 +1,138 @@
+//! The exported functions Fluent Bit (and the replay host) call. Raw pointers end here.
+
+use crate::filter::{Filter, Reply};
+use cef_portscan::time;
+use std::cell::RefCell;
+
+thread_local! {
+    // One instance per `[FILTER] Name wasm` section; WAMR runs it on one thread at a time.
+    static FILTER: RefCell<Option<Filter>> = const { RefCell::new(None) };
+}
+
+static EMPTY: [u8; 1] = [0];
+
+extern "C" {
+    fn __wasm_call_ctors();
+}
+
+/// WAMR calls this exactly once at instantiation. Without it, wasm-ld would wrap every
+/// export and re-run static constructors before each call.
+#[no_mangle]
+pub extern "C" fn _initialize() {
+    // SAFETY: the linker-provided constructor list, run once here as a reactor must.
+    unsafe { __wasm_call_ctors() }
+}
+
+type Entry = fn(&mut Filter, Option<&[u8]>, usize, time::Nanos) -> Reply;
+
+fn with_filter<R>(f: impl FnOnce(&mut Filter) -> R) -> R {
+    FILTER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        f(slot.get_or_insert_with(Filter::load))
+    })
+}
+
+fn answer(filter: &Filter, reply: Reply, rec: *const u8) -> *const u8 {
+    match reply {
+        Reply::Input => rec,
+        Reply::Buffer => filter.out.as_ptr(),
+        Reply::Drop => EMPTY.as_ptr(),
+    }
+}
+
+fn call(entry: Entry, rec: *const u8, rec_len: u32, time_sec: u32, time_nsec: u32) -> *const u8 {
+    let record = if rec.is_null() {
+        None
+    } else {
+        // SAFETY: Fluent Bit copied `rec_len` bytes to `rec` in this module's memory and keeps
+        // them until the call returns.
+        Some(unsafe { std::slice::from_raw_parts(rec, rec_len as usize) })
+    };
+    let t = time::from_parts(i64::from(time_sec), time_nsec);
+    with_filter(|f| {
+        let reply = entry(f, record, rec_len as usize, t);
+        answer(f, reply, rec)
+    })
+}
+
+/// JSON mode, every record passes; a ready detection rides on it under `cef_portscan`.
+#[no_mangle]
+pub extern "C" fn cef_portscan_tag(
+    _tag: *const u8,
+    _tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
+    rec: *const u8,
+    rec_len: u32,
+) -> *const u8 {
+    call(Filter::tag_json, rec, rec_len, time_sec, time_nsec)
+}
+
+/// JSON mode, detections only: returns a detection record or drops the record.
+#[no_mangle]
+pub extern "C" fn cef_portscan_detections(
+    _tag: *const u8,
+    _tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
+    rec: *const u8,
+    rec_len: u32,
+) -> *const u8 {
+    call(Filter::detections_json, rec, rec_len, time_sec, time_nsec)
+}
+
+/// msgpack mode counterpart of `cef_portscan_tag`; output holds no zero byte.
+#[no_mangle]
+pub extern "C" fn cef_portscan_tag_msgpack(
+    _tag: *const u8,
+    _tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
+    rec: *const u8,
+    rec_len: u32,
+) -> *const u8 {
+    call(Filter::tag_msgpack, rec, rec_len, time_sec, time_nsec)
+}
+
+/// msgpack mode counterpart of `cef_portscan_detections`; output holds no zero byte.
+#[no_mangle]
+pub extern "C" fn cef_portscan_detections_msgpack(
+    _tag: *const u8,
+    _tag_len: u32,
+    time_sec: u32,
+    time_nsec: u32,
+    rec: *const u8,
+    rec_len: u32,
+) -> *const u8 {
+    call(
+        Filter::detections_msgpack,
+        rec,
+        rec_len,
+        time_sec,
+        time_nsec,
+    )
+}
+
+/// Not called by Fluent Bit: closes every window at the end of a backtest.
+#[no_mangle]
+pub extern "C" fn cef_portscan_flush() -> u32 {
+    with_filter(Filter::flush)
+}
+
+/// Not called by Fluent Bit: the next waiting detection as JSON text, or "".
+#[no_mangle]
+pub extern "C" fn cef_portscan_next_detection() -> *const u8 {
+    with_filter(|f| {
+        let reply = f.next_detection();
+        answer(f, reply, EMPTY.as_ptr())
+    })
+}
+
+/// The operator counters as JSON text.
+#[no_mangle]
+pub extern "C" fn cef_portscan_stats() -> *const u8 {
+    with_filter(|f| {
+        let reply = f.stats();
+        answer(f, reply, EMPTY.as_ptr())
+    })
+}
