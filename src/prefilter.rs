@@ -38,14 +38,21 @@ impl Prefilter {
 
     /// `false` only when the record cannot be a candidate.
     pub fn may_match(&self, body: &[u8]) -> bool {
+        self.scan(body).0
+    }
+
+    /// The answer, and how many bytes of the record it took (for the benchmark's report of
+    /// how much of a rejected record is read).
+    pub fn scan(&self, body: &[u8]) -> (bool, usize) {
         let Some(app) = self.application.as_deref() else {
-            return true;
+            return (true, 0);
         };
         for pos in self.finder.find_iter(body) {
+            let read = (pos + 4 + app.len()).min(body.len());
             let before = pos.checked_sub(1).map(|i| body[i]);
             let rest = &body[pos + 3..];
             let accepts = match (before, rest.first()) {
-                (Some(b' '), Some(b'=')) => return value_may_be(&rest[1..], app),
+                (Some(b' '), Some(b'=')) => return (value_may_be(&rest[1..], app), read),
                 // Right after the header's last `|`: the extension's first key, or a `|`
                 // inside some value; only the full parser can tell, so it may only accept.
                 (Some(b'|'), Some(b'=')) => value_may_be(&rest[1..], app),
@@ -60,10 +67,10 @@ impl Prefilter {
                 _ => false,
             };
             if accepts {
-                return true;
+                return (true, read);
             }
         }
-        false
+        (false, body.len())
     }
 }
 
