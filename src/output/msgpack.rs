@@ -83,7 +83,7 @@ pub fn write_text(out: &mut Vec<u8>, text: &str) -> Result<(), Unrepresentable> 
         return Err(Unrepresentable::Nul);
     }
     let len = u32::try_from(text.len()).map_err(|_| Unrepresentable::Length)?;
-    if len >= 256 && len < 65536 && len % 256 == 0 {
+    if (256..65536).contains(&len) && len % 256 == 0 {
         write_len(out, len + 1, [0xa0, 0xda, 0xdb], 31)?;
         out.extend_from_slice(text.as_bytes());
         out.push(b' ');

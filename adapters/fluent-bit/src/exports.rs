@@ -113,6 +113,19 @@ pub extern "C" fn cef_portscan_detections_msgpack(
     )
 }
 
+/// The benchmark baseline: the same module, instantiation and call, doing nothing.
+#[no_mangle]
+pub extern "C" fn cef_portscan_passthrough(
+    _tag: *const u8,
+    _tag_len: u32,
+    _time_sec: u32,
+    _time_nsec: u32,
+    rec: *const u8,
+    _rec_len: u32,
+) -> *const u8 {
+    rec
+}
+
 /// Not called by Fluent Bit: closes every window at the end of a backtest.
 #[no_mangle]
 pub extern "C" fn cef_portscan_flush() -> u32 {

@@ -37,6 +37,7 @@ pub struct Filter {
     config_source: String,
     stats_path: Option<String>,
     windows_seen_closed: u64,
+    detections_seen: u64,
     counters: AdapterCounters,
     pub out: Vec<u8>,
 }
@@ -87,6 +88,7 @@ impl Filter {
             config_source,
             stats_path: stats_dir.map(|d| wasi::join(&d, STATS_FILE)),
             windows_seen_closed: 0,
+            detections_seen: 0,
             counters: AdapterCounters::default(),
             out: Vec::new(),
         }
@@ -259,14 +261,17 @@ impl Filter {
         }
     }
 
-    /// Publishes stats where an operator can read them without a debugger.
+    /// Publishes stats where an operator can read them without a debugger: when a window
+    /// closes, when a detection is produced, and every `STATS_EVERY` records.
     fn after_call(&mut self) {
         let Some(e) = &self.engine else { return };
         let s = e.stats();
         let closed = s.windows_closed != self.windows_seen_closed;
-        if !closed && s.records % STATS_EVERY != 0 {
+        let detected = s.detections != self.detections_seen;
+        if !closed && !detected && s.records % STATS_EVERY != 0 {
             return;
         }
+        self.detections_seen = s.detections;
         if closed {
             self.windows_seen_closed = s.windows_closed;
             eprintln!("cef-portscan: window closed; stats {}", self.stats_json());
