@@ -13,7 +13,10 @@ const N: usize = 20_000;
 
 fn corpus() -> (Vec<Vec<u8>>, Vec<i64>) {
     let records = traffic_gen::mixed_records(7, N);
-    let bodies = records.iter().map(|r| traffic_gen::body_json(&r.body).into_bytes()).collect();
+    let bodies = records
+        .iter()
+        .map(|r| traffic_gen::body_json(&r.body).into_bytes())
+        .collect();
     let times = records.iter().map(|r| r.time).collect();
     (bodies, times)
 }

@@ -29,7 +29,9 @@ fn record(src: u8, dst: u8, port: u16, app: bool, act: u8) -> Vec<u8> {
     let line = format!(
         "<14>Nov  2 00:00:00 fw01 CEF:0|Palo Alto Networks|PAN-OS|10.1|end|TRAFFIC|1|src=192.168.0.{src} dst=203.0.113.{dst} app={app} dpt={port} proto=tcp act={act} reason=tcp-rst-from-server dvchost=fw01"
     );
-    serde_json::json!({ "message": line }).to_string().into_bytes()
+    serde_json::json!({ "message": line })
+        .to_string()
+        .into_bytes()
 }
 
 proptest! {
