@@ -5,8 +5,9 @@
 //! A candidate needs `app` equal to the configured application (`incomplete`):
 //! 1. the CEF key ` app=` decides: the rule reads the extension's `app` key, so any other value
 //!    rejects the record after reading only up to it (PAN-OS puts `app` in the first half of
-//!    a TRAFFIC line). One substring search with a five-byte needle, which the search's
-//!    rare-byte skip loop handles far faster than a three-byte one.
+//!    a TRAFFIC line). Found by [`find_cef_app_key`]: SIMD substring search natively, and in
+//!    wasm a word-at-a-time scan for `=` written for the interpreter, where a general substring
+//!    search without SIMD costs several times more.
 //! 2. only a record without ` app=` is searched for other spellings of an `app` key, which can
 //!    only let it through: `|app=` (the extension's first key, or a `|` inside a value), a
 //!    JSON key (`"app":`, or `\"app\":` inside a JSON text such as Cloud NGFW `Message`) or a
@@ -19,7 +20,6 @@
 use memchr::memmem;
 
 pub struct Prefilter {
-    cef_key: memmem::Finder<'static>,
     any_key: memmem::Finder<'static>,
     /// The application value, when it is plain enough to be matched on raw bytes.
     application: Option<Vec<u8>>,
@@ -34,7 +34,6 @@ impl Prefilter {
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
         Prefilter {
-            cef_key: memmem::Finder::new(b" app=").into_owned(),
             any_key: memmem::Finder::new(b"app").into_owned(),
             application: plain.then(|| application.as_bytes().to_vec()),
         }
@@ -51,7 +50,7 @@ impl Prefilter {
         let Some(app) = self.application.as_deref() else {
             return (true, 0);
         };
-        if let Some(pos) = self.cef_key.find(body) {
+        if let Some(pos) = find_cef_app_key(body) {
             let value = &body[pos + 5..];
             return (
                 value_may_be(value, app),
@@ -81,6 +80,46 @@ impl Prefilter {
         }
         (false, body.len())
     }
+}
+
+/// The position of the first ` app=` in `h`: the SIMD substring search where the CPU has it,
+/// the word-at-a-time scan in wasm (Fluent Bit's WAMR runs without SIMD). Both give the same
+/// answer; a property test holds them to it.
+pub fn find_cef_app_key(h: &[u8]) -> Option<usize> {
+    if cfg!(target_arch = "wasm32") {
+        find_cef_app_key_by_words(h)
+    } else {
+        memmem::find(h, b" app=")
+    }
+}
+
+/// The position of the first ` app=` in `h`. Eight bytes per step: the classic SWAR test for
+/// a zero byte in `word ^ "========"` flags the `=` bytes (with possible false flags above a
+/// real one, which the byte check below discards); each `=` is then checked for ` app` in
+/// front of it.
+pub fn find_cef_app_key_by_words(h: &[u8]) -> Option<usize> {
+    const EQ: u64 = 0x3d3d_3d3d_3d3d_3d3d;
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let is_key = |eq: usize| eq >= 4 && &h[eq - 4..eq] == b" app";
+    let mut i = 0;
+    while let Some(chunk) = h.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ EQ;
+        let mut flags = x.wrapping_sub(LO) & !x & HI;
+        while flags != 0 {
+            let at = i + (flags.trailing_zeros() / 8) as usize;
+            if h[at] == b'=' && is_key(at) {
+                return Some(at - 4);
+            }
+            flags &= flags - 1;
+        }
+        i += 8;
+    }
+    (i..h.len())
+        .find(|&at| h[at] == b'=' && is_key(at))
+        .map(|at| at - 4)
 }
 
 /// The value starts with `app` and does not continue as a longer word.
@@ -200,6 +239,32 @@ mod tests {
         assert!(Prefilter::new("incomplete").may_match(&body));
         body[5] = 0xa9;
         assert!(!Prefilter::new("incomplete").may_match(&body));
+    }
+
+    #[test]
+    fn word_scan_finds_the_first_key_at_every_alignment() {
+        for pad in 0..20 {
+            let text = format!("{}x=1 cs=a app=ssl app=b", "y".repeat(pad));
+            let want = text.find(" app=");
+            assert_eq!(
+                find_cef_app_key_by_words(text.as_bytes()),
+                want,
+                "pad {pad}"
+            );
+        }
+        assert_eq!(find_cef_app_key_by_words(b"app="), None);
+        assert_eq!(find_cef_app_key_by_words(b" app="), Some(0));
+        assert_eq!(find_cef_app_key_by_words(b"====== app ===="), None);
+        assert_eq!(find_cef_app_key_by_words(b""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_scan_agrees_with_a_plain_search(text in "[ ap=x]{0,64}") {
+            let want = memmem::find(text.as_bytes(), b" app=");
+            proptest::prop_assert_eq!(find_cef_app_key_by_words(text.as_bytes()), want);
+            proptest::prop_assert_eq!(find_cef_app_key(text.as_bytes()), want);
+        }
     }
 
     #[test]

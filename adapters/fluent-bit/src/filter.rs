@@ -98,10 +98,19 @@ impl Filter {
         let Some(rec) = rec else {
             return self.copy_failure(rec_len, false);
         };
+        if let Some(engine) = self.engine.as_mut() {
+            engine.process_json(rec, t);
+        }
+        if rec.iter().all(u8::is_ascii_whitespace) {
+            // Handing back "" would make Fluent Bit drop the record's slot; keep it as `{}`.
+            self.out.clear();
+            self.out.extend_from_slice(b"{}\0");
+            self.after_call();
+            return Reply::Buffer;
+        }
         let Some(engine) = self.engine.as_mut() else {
             return Reply::Input;
         };
-        engine.process_json(rec, t);
         let mut reply = Reply::Input;
         if engine.pending_detections() > 0 && json::can_attach(rec) {
             if let Some(d) = engine.pop_detection() {
