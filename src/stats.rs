@@ -4,7 +4,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
-    /// Records handed to the engine.
+    /// Records seen, including those the host could not hand over.
     pub records: u64,
     /// Records that met every condition of the rule and were counted.
     pub candidates: u64,

@@ -556,8 +556,8 @@ fn check_tag_output(format: EventFormat, input: &[u8], out: &CallResult) -> Resu
                 return Ok(());
             }
             let kept = fluent_bit_keeps(format, bytes)?;
-            if input.is_empty() {
-                // Handing back "" would drop it; any object keeps the record's slot.
+            if input.iter().all(u8::is_ascii_whitespace) {
+                // Handing back "" (or blanks) would drop it; any object keeps the record's slot.
                 return Ok(());
             }
             if kept.get("cef_portscan_error").is_some() {

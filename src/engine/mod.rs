@@ -139,6 +139,12 @@ impl Engine {
         self.pending.pop_front()
     }
 
+    /// A record the host could not hand over (too large for its copy buffer): it is counted
+    /// as seen, though nothing of it can be read.
+    pub fn count_unreadable(&mut self) {
+        self.stats.records += 1;
+    }
+
     /// Puts back a detection the host could not deliver; it leaves first next time.
     pub fn requeue(&mut self, d: Detection) {
         self.pending.push_front(d);

@@ -244,7 +244,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn map(entries: &[(&str, &dyn Fn(&mut Vec<u8>))]) -> Vec<u8> {
+    type Writer<'a> = &'a dyn Fn(&mut Vec<u8>);
+
+    fn map(entries: &[(&str, Writer<'_>)]) -> Vec<u8> {
         let mut b = Vec::new();
         rmp::encode::write_map_len(&mut b, entries.len() as u32).unwrap();
         for (k, v) in entries {

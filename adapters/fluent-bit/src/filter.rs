@@ -126,7 +126,7 @@ impl Filter {
 
     pub fn detections_json(&mut self, rec: Option<&[u8]>, rec_len: usize, t: time::Nanos) -> Reply {
         match rec {
-            None => self.counters.host_copy_failures += u64::from(rec_len > 0),
+            None => self.note_copy_failure(rec_len),
             Some(rec) => {
                 if let Some(e) = self.engine.as_mut() {
                     e.process_json(rec, t);
@@ -175,7 +175,7 @@ impl Filter {
         t: time::Nanos,
     ) -> Reply {
         match rec {
-            None => self.counters.host_copy_failures += u64::from(rec_len > 0),
+            None => self.note_copy_failure(rec_len),
             Some(rec) => {
                 if let Some(e) = self.engine.as_mut() {
                     e.process_msgpack(rec, t);
@@ -246,8 +246,15 @@ impl Filter {
 
     /// The record is gone (the host could not copy it in). Say so in its place rather than
     /// returning nothing, so the loss shows downstream and in the counters.
-    fn copy_failure(&mut self, rec_len: usize, msgpack_mode: bool) -> Reply {
+    fn note_copy_failure(&mut self, rec_len: usize) {
         self.counters.host_copy_failures += u64::from(rec_len > 0);
+        if let Some(e) = self.engine.as_mut() {
+            e.count_unreadable();
+        }
+    }
+
+    fn copy_failure(&mut self, rec_len: usize, msgpack_mode: bool) -> Reply {
+        self.note_copy_failure(rec_len);
         let msg = format!(
             "a record of {rec_len} bytes did not fit in the filter's wasm_heap_size and could not be read; raise wasm_heap_size"
         );
