@@ -53,8 +53,12 @@ pub fn transcode_record(
     let total = entries
         .checked_add(u32::from(extra.is_some()))
         .ok_or(Unrepresentable::Length)?;
+    // Every key and value takes at least a byte: a larger count is hostile or truncated.
+    if 2 * u64::from(entries) > rd.len() as u64 {
+        return Err(Unrepresentable::Invalid);
+    }
     write_len(out, total, [0x80, 0xde, 0xdf], 15)?;
-    for _ in 0..entries * 2 {
+    for _ in 0..2 * u64::from(entries) {
         copy_value(&mut rd, out, 1)?;
     }
     if !rd.is_empty() {
@@ -230,7 +234,7 @@ fn copy_value(rd: &mut &[u8], out: &mut Vec<u8>, depth: usize) -> Result<(), Unr
                 return Err(Unrepresentable::Invalid);
             }
             write_len(out, n, [0x80, 0xde, 0xdf], 15)?;
-            for _ in 0..2 * n {
+            for _ in 0..2 * u64::from(n) {
                 copy_value(rd, out, depth + 1)?;
             }
         }
@@ -323,6 +327,21 @@ mod tests {
         );
         assert_eq!(
             transcode_record(&[], None, &mut out),
+            Err(Unrepresentable::Invalid)
+        );
+    }
+
+    #[test]
+    fn hostile_counts_are_refused_without_overflow() {
+        let mut out = Vec::new();
+        let rec = [0xdf, 0xff, 0xff, 0xff, 0xff, 0xc0];
+        assert_eq!(
+            transcode_record(&rec, None, &mut out),
+            Err(Unrepresentable::Invalid)
+        );
+        let rec = [0x81, 0xa1, b'a', 0xdf, 0x80, 0x00, 0x00, 0x00, 0xc0];
+        assert_eq!(
+            transcode_record(&rec, None, &mut out),
             Err(Unrepresentable::Invalid)
         );
     }
