@@ -614,8 +614,8 @@ fn edge_lines_read_like_the_core() {
     );
 }
 
-/// Where parse_cef and the module's scanner still split a line differently (docs/VECTOR.md,
-/// "Known differences"). Pinned, so that a change on either side is noticed.
+/// Where parse_cef and the module's scanner still split a line differently (README.md, Vector,
+/// "What differs from the Fluent Bit path"). Pinned, so that a change on either side is noticed.
 #[test]
 fn known_differences_are_as_documented() {
     let p = Pipeline::load().unwrap();
