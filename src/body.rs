@@ -41,11 +41,19 @@ pub enum BodyError {
 }
 
 pub fn from_json(body: &[u8]) -> Result<Fields<'_>, BodyError> {
-    if json_too_deep(body, MAX_DEPTH) {
+    parse_json_object(body, FieldsVisitor)
+}
+
+/// One JSON object read by `visitor`: depth-checked first, trailing bytes refused.
+pub fn parse_json_object<'de, V: Visitor<'de>>(
+    text: &'de [u8],
+    visitor: V,
+) -> Result<V::Value, BodyError> {
+    if json_too_deep(text, MAX_DEPTH) {
         return Err(BodyError::TooDeep);
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let fields = de.deserialize_any(FieldsVisitor).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let value = de.deserialize_any(visitor).map_err(|e| {
         if e.is_data() {
             BodyError::NotAnObject
         } else {
@@ -53,7 +61,7 @@ pub fn from_json(body: &[u8]) -> Result<Fields<'_>, BodyError> {
         }
     })?;
     de.end().map_err(|_| BodyError::Invalid)?;
-    Ok(fields)
+    Ok(value)
 }
 
 /// Counts brackets outside strings; cheaper than letting a recursive parser find out.

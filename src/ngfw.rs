@@ -51,19 +51,7 @@ pub fn parse<'a>(message: &'a NgfwMessage<'_>) -> Result<NgfwFields<'a>, BodyErr
 }
 
 fn from_json(text: &[u8]) -> Result<NgfwFields<'_>, BodyError> {
-    if body::json_too_deep(text, body::MAX_DEPTH) {
-        return Err(BodyError::TooDeep);
-    }
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let f = de.deserialize_any(FieldsVisitor).map_err(|e| {
-        if e.is_data() {
-            BodyError::NotAnObject
-        } else {
-            BodyError::Invalid
-        }
-    })?;
-    de.end().map_err(|_| BodyError::Invalid)?;
-    Ok(f)
+    body::parse_json_object(text, FieldsVisitor)
 }
 
 struct FieldsVisitor;

@@ -55,63 +55,40 @@ fn call(entry: Entry, rec: *const u8, rec_len: u32, time_sec: u32, time_nsec: u3
     })
 }
 
-/// JSON mode, every record passes; a ready detection rides on it under `cef_portscan`.
-#[no_mangle]
-pub extern "C" fn cef_portscan_tag(
-    _tag: *const u8,
-    _tag_len: u32,
-    time_sec: u32,
-    time_nsec: u32,
-    rec: *const u8,
-    rec_len: u32,
-) -> *const u8 {
-    call(Filter::tag_json, rec, rec_len, time_sec, time_nsec)
+/// An export with Fluent Bit's filter signature, routed to one `Filter` method.
+macro_rules! filter_entry {
+    ($(#[$doc:meta])* $name:ident => $method:path) => {
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "C" fn $name(
+            _tag: *const u8,
+            _tag_len: u32,
+            time_sec: u32,
+            time_nsec: u32,
+            rec: *const u8,
+            rec_len: u32,
+        ) -> *const u8 {
+            call($method, rec, rec_len, time_sec, time_nsec)
+        }
+    };
 }
 
-/// JSON mode, detections only: returns a detection record or drops the record.
-#[no_mangle]
-pub extern "C" fn cef_portscan_detections(
-    _tag: *const u8,
-    _tag_len: u32,
-    time_sec: u32,
-    time_nsec: u32,
-    rec: *const u8,
-    rec_len: u32,
-) -> *const u8 {
-    call(Filter::detections_json, rec, rec_len, time_sec, time_nsec)
-}
-
-/// msgpack mode counterpart of `cef_portscan_tag`; output holds no zero byte.
-#[no_mangle]
-pub extern "C" fn cef_portscan_tag_msgpack(
-    _tag: *const u8,
-    _tag_len: u32,
-    time_sec: u32,
-    time_nsec: u32,
-    rec: *const u8,
-    rec_len: u32,
-) -> *const u8 {
-    call(Filter::tag_msgpack, rec, rec_len, time_sec, time_nsec)
-}
-
-/// msgpack mode counterpart of `cef_portscan_detections`; output holds no zero byte.
-#[no_mangle]
-pub extern "C" fn cef_portscan_detections_msgpack(
-    _tag: *const u8,
-    _tag_len: u32,
-    time_sec: u32,
-    time_nsec: u32,
-    rec: *const u8,
-    rec_len: u32,
-) -> *const u8 {
-    call(
-        Filter::detections_msgpack,
-        rec,
-        rec_len,
-        time_sec,
-        time_nsec,
-    )
-}
+filter_entry!(
+    /// JSON mode, every record passes; a ready detection rides on it under `cef_portscan`.
+    cef_portscan_tag => Filter::tag_json
+);
+filter_entry!(
+    /// JSON mode, detections only: returns a detection record or drops the record.
+    cef_portscan_detections => Filter::detections_json
+);
+filter_entry!(
+    /// msgpack mode counterpart of `cef_portscan_tag`; output holds no zero byte.
+    cef_portscan_tag_msgpack => Filter::tag_msgpack
+);
+filter_entry!(
+    /// msgpack mode counterpart of `cef_portscan_detections`; output holds no zero byte.
+    cef_portscan_detections_msgpack => Filter::detections_msgpack
+);
 
 /// The benchmark baseline: the same module, instantiation and call, doing nothing.
 #[no_mangle]
