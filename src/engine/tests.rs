@@ -336,3 +336,11 @@ fn msgpack_bodies_count_the_same() {
     }
     assert_eq!(e.pending_detections(), 1);
 }
+
+#[test]
+fn group_state_is_as_small_as_documented() {
+    // README "Limits and state": 76-byte key, 24-byte counter, 104 bytes per table entry.
+    assert_eq!(std::mem::size_of::<Stage1Key>(), 76);
+    assert_eq!(std::mem::size_of::<Counter>(), 24);
+    assert_eq!(std::mem::size_of::<(Stage1Key, Counter)>(), 104);
+}
