@@ -194,15 +194,7 @@ impl<'de> Visitor<'de> for TextVisitor {
 
 pub fn from_msgpack(body: &[u8]) -> Result<Fields<'_>, BodyError> {
     let mut rd = body;
-    let entries = match read_marker(&mut rd).map_err(|_| BodyError::Invalid)? {
-        Marker::FixMap(n) => u32::from(n),
-        Marker::Map16 => u32::from(rd.read_data_u16().map_err(|_| BodyError::Invalid)?),
-        Marker::Map32 => rd.read_data_u32().map_err(|_| BodyError::Invalid)?,
-        _ => {
-            skip(&mut rd)?;
-            return Err(BodyError::NotAnObject);
-        }
-    };
+    let entries = read_map_len(&mut rd)?;
     let mut fields = Fields::default();
     for _ in 0..entries {
         let key = read_str(&mut rd)?;
@@ -239,6 +231,19 @@ pub fn from_msgpack(body: &[u8]) -> Result<Fields<'_>, BodyError> {
         return Err(BodyError::Invalid);
     }
     Ok(fields)
+}
+
+/// Reads a map header: its entry count. Any other value is `NotAnObject`; a reserved marker
+/// or a truncated length is `Invalid`.
+pub fn read_map_len(rd: &mut &[u8]) -> Result<u32, BodyError> {
+    let bad = |_| BodyError::Invalid;
+    match read_marker(rd).map_err(|_| BodyError::Invalid)? {
+        Marker::FixMap(n) => Ok(u32::from(n)),
+        Marker::Map16 => Ok(u32::from(rd.read_data_u16().map_err(bad)?)),
+        Marker::Map32 => rd.read_data_u32().map_err(bad),
+        Marker::Reserved => Err(BodyError::Invalid),
+        _ => Err(BodyError::NotAnObject),
+    }
 }
 
 /// Reads one value: `Some(bytes)` for a string, `None` (value skipped) for anything else.

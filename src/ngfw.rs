@@ -152,13 +152,7 @@ impl<'de> de::Deserialize<'de> for JsonPort<'de> {
 
 fn from_msgpack(map: &[u8]) -> Result<NgfwFields<'_>, BodyError> {
     let mut rd = map;
-    let bad = |_| BodyError::Invalid;
-    let entries = match read_marker(&mut rd).map_err(|_| BodyError::Invalid)? {
-        Marker::FixMap(n) => u32::from(n),
-        Marker::Map16 => u32::from(rd.read_data_u16().map_err(bad)?),
-        Marker::Map32 => rd.read_data_u32().map_err(bad)?,
-        _ => return Err(BodyError::NotAnObject),
-    };
+    let entries = body::read_map_len(&mut rd)?;
     let mut f = NgfwFields::default();
     for _ in 0..entries {
         let key = body::read_str(&mut rd)?;

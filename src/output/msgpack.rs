@@ -44,12 +44,7 @@ pub fn transcode_record(
 ) -> Result<(), Unrepresentable> {
     out.clear();
     let mut rd = record;
-    let entries = match read_marker(&mut rd).map_err(|_| Unrepresentable::Invalid)? {
-        Marker::FixMap(n) => u32::from(n),
-        Marker::Map16 => u32::from(rd.read_data_u16().map_err(|_| Unrepresentable::Invalid)?),
-        Marker::Map32 => rd.read_data_u32().map_err(|_| Unrepresentable::Invalid)?,
-        _ => return Err(Unrepresentable::Invalid),
-    };
+    let entries = crate::body::read_map_len(&mut rd).map_err(|_| Unrepresentable::Invalid)?;
     let total = entries
         .checked_add(u32::from(extra.is_some()))
         .ok_or(Unrepresentable::Length)?;
