@@ -21,6 +21,7 @@ pub mod rule;
 pub mod sentinel;
 pub mod settings;
 pub mod stats;
+pub mod swar;
 pub mod syslog;
 pub mod time;
 

@@ -1,22 +1,23 @@
 //! The reject path. Almost every record is not a candidate, and in Fluent Bit's wasm
 //! interpreter every guest instruction costs about ten native ones, so a record must be turned
-//! away after reading as little of it as possible, without parsing it.
+//! away after reading as little of it as possible, in one pass, without parsing it.
 //!
-//! A candidate needs `app` equal to the configured application (`incomplete`):
-//! 1. the CEF key ` app=` decides: the rule reads the extension's `app` key, so any other value
-//!    rejects the record after reading only up to it (PAN-OS puts `app` in the first half of
-//!    a TRAFFIC line). Found by [`find_cef_app_key`]: SIMD substring search natively, and in
-//!    wasm a word-at-a-time scan for `=` written for the interpreter, where a general substring
-//!    search without SIMD costs several times more.
-//! 2. only a record without ` app=` is searched for other spellings of an `app` key, which can
-//!    only let it through: `|app=` (the extension's first key, or a `|` inside a value), a
-//!    JSON key (`"app":`, or `\"app\":` inside a JSON text such as Cloud NGFW `Message`) or a
-//!    msgpack key.
+//! A candidate needs `app` equal to the configured application (`incomplete`). One forward
+//! search visits each `app` in the record in order (SIMD substring search natively; in wasm,
+//! the word-at-a-time [`swar`](crate::swar) search for its second `p`, a rare byte in these
+//! records) and looks at the bytes around it:
+//! - ` app=`, the CEF extension's `app` key, decides: any other value rejects the record
+//!   right there (PAN-OS puts `app` in the first half of a TRAFFIC line);
+//! - other spellings can only let the record through, when their value matches: `|app=` (the
+//!   extension's first key, or a `|` inside a value), a JSON key (`"app":`, or `\"app\":`
+//!   inside a JSON text such as Cloud NGFW `Message`) or a msgpack key;
+//! - anything else (`apple`, `app` inside a value) is passed over.
 //!
 //! Answers are conservative: "maybe" sends the record to the full parser, which decides.
 //! What this assumes: ` app=` occurs in a record only as its CEF extension's one `app` key
 //! (not in the syslog or CEF header, not in JSON fields before `message`, not twice).
 
+use crate::swar;
 use memchr::memmem;
 
 pub struct Prefilter {
@@ -46,21 +47,18 @@ impl Prefilter {
 
     /// The answer, and how many bytes of the record it took (for the benchmark's report of
     /// how much of a rejected record is read).
+    #[inline(always)]
     pub fn scan(&self, body: &[u8]) -> (bool, usize) {
         let Some(app) = self.application.as_deref() else {
             return (true, 0);
         };
-        if let Some(pos) = find_cef_app_key(body) {
-            let value = &body[pos + 5..];
-            return (
-                value_may_be(value, app),
-                (pos + 5 + app.len()).min(body.len()),
-            );
-        }
-        for pos in self.any_key.find_iter(body) {
+        let mut from = 0;
+        while let Some(pos) = self.next_app(body, from) {
+            let read = (pos + 4 + app.len()).min(body.len());
             let before = pos.checked_sub(1).map(|i| body[i]);
             let rest = &body[pos + 3..];
             let accepts = match (before, rest.first()) {
+                (Some(b' '), Some(b'=')) => return (value_may_be(&rest[1..], app), read),
                 // Right after the header's last `|`: the extension's first key, or a `|`
                 // inside some value; only the full parser can tell, so it may only accept.
                 (Some(b'|'), Some(b'=')) => value_may_be(&rest[1..], app),
@@ -75,56 +73,38 @@ impl Prefilter {
                 _ => false,
             };
             if accepts {
-                return (true, (pos + 4 + app.len()).min(body.len()));
+                return (true, read);
             }
+            from = pos + 3;
         }
         (false, body.len())
     }
-}
 
-/// The position of the first ` app=` in `h`: the SIMD substring search where the CPU has it,
-/// the word-at-a-time scan in wasm (Fluent Bit's WAMR runs without SIMD). Both give the same
-/// answer; a property test holds them to it.
-pub fn find_cef_app_key(h: &[u8]) -> Option<usize> {
-    if cfg!(target_arch = "wasm32") {
-        find_cef_app_key_by_words(h)
-    } else {
-        memmem::find(h, b" app=")
-    }
-}
-
-/// The position of the first ` app=` in `h`. Eight bytes per step: the classic SWAR test for
-/// a zero byte in `word ^ "========"` flags the `=` bytes (with possible false flags above a
-/// real one, which the byte check below discards); each `=` is then checked for ` app` in
-/// front of it.
-pub fn find_cef_app_key_by_words(h: &[u8]) -> Option<usize> {
-    const EQ: u64 = 0x3d3d_3d3d_3d3d_3d3d;
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let is_key = |eq: usize| eq >= 4 && &h[eq - 4..eq] == b" app";
-    let mut i = 0;
-    while let Some(chunk) = h.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ EQ;
-        let mut flags = x.wrapping_sub(LO) & !x & HI;
-        while flags != 0 {
-            let at = i + (flags.trailing_zeros() / 8) as usize;
-            if h[at] == b'=' && is_key(at) {
-                return Some(at - 4);
-            }
-            flags &= flags - 1;
+    #[inline(always)]
+    fn next_app(&self, h: &[u8], from: usize) -> Option<usize> {
+        if cfg!(target_arch = "wasm32") {
+            find_app_by_words(h, from)
+        } else {
+            self.any_key.find(h.get(from..)?).map(|i| from + i)
         }
-        i += 8;
     }
-    (i..h.len())
-        .find(|&at| h[at] == b'=' && is_key(at))
-        .map(|at| at - 4)
+}
+
+/// The first `app` at or after `from`, found through its second `p` with the wasm byte search.
+#[inline(always)]
+pub fn find_app_by_words(h: &[u8], from: usize) -> Option<usize> {
+    // Every `p` found is at `from + 2` or later, so `q - 2` cannot underflow.
+    swar::find_byte_where(h, from.checked_add(2)?, b'p', |q| {
+        h[q - 2] == b'a' && h[q - 1] == b'p'
+    })
+    .map(|q| q - 2)
 }
 
 /// The value starts with `app` and does not continue as a longer word.
 fn value_may_be(value: &[u8], app: &[u8]) -> bool {
-    value.starts_with(app)
+    value
+        .get(..app.len())
+        .is_some_and(|head| swar::same_bytes(head, app))
         && !value
             .get(app.len())
             .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
@@ -242,28 +222,46 @@ mod tests {
     }
 
     #[test]
-    fn word_scan_finds_the_first_key_at_every_alignment() {
-        for pad in 0..20 {
-            let text = format!("{}x=1 cs=a app=ssl app=b", "y".repeat(pad));
-            let want = text.find(" app=");
+    fn word_search_finds_app_at_every_alignment() {
+        for pad in 0..40 {
+            let text = format!("{}x=1 cs=ap pp a-p app=ssl app=b", "y".repeat(pad));
+            let want = text.find("app");
+            assert_eq!(find_app_by_words(text.as_bytes(), 0), want, "pad {pad}");
+            let second = text[want.unwrap() + 3..]
+                .find("app")
+                .map(|i| i + want.unwrap() + 3);
             assert_eq!(
-                find_cef_app_key_by_words(text.as_bytes()),
-                want,
-                "pad {pad}"
+                find_app_by_words(text.as_bytes(), want.unwrap() + 1),
+                second
             );
         }
-        assert_eq!(find_cef_app_key_by_words(b"app="), None);
-        assert_eq!(find_cef_app_key_by_words(b" app="), Some(0));
-        assert_eq!(find_cef_app_key_by_words(b"====== app ===="), None);
-        assert_eq!(find_cef_app_key_by_words(b""), None);
+        assert_eq!(find_app_by_words(b"ap", 0), None);
+        assert_eq!(find_app_by_words(b"app", 0), Some(0));
+        assert_eq!(find_app_by_words(b"app", 1), None);
+        assert_eq!(find_app_by_words(b"", 0), None);
+        assert_eq!(find_app_by_words(b"app", usize::MAX), None);
+    }
+
+    #[test]
+    fn a_decided_app_key_stops_the_search() {
+        // The CEF key rejects; a JSON key after it is not consulted.
+        assert!(!may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|src=1 app=ssl","app":"incomplete"}"#
+        ));
+        // Words containing `app` are passed over.
+        assert!(may(
+            r#"{"message":"CEF:0|a|b|c|d|e|f|cs1=apple happy=1 app=incomplete"}"#
+        ));
     }
 
     proptest::proptest! {
         #[test]
-        fn word_scan_agrees_with_a_plain_search(text in "[ ap=x]{0,64}") {
-            let want = memmem::find(text.as_bytes(), b" app=");
-            proptest::prop_assert_eq!(find_cef_app_key_by_words(text.as_bytes()), want);
-            proptest::prop_assert_eq!(find_cef_app_key(text.as_bytes()), want);
+        fn word_search_agrees_with_memmem(text in "[ ap=x]{0,80}", from in 0usize..90) {
+            let h = text.as_bytes();
+            let want = h.get(from..).and_then(|r| memmem::find(r, b"app")).map(|i| from + i);
+            proptest::prop_assert_eq!(find_app_by_words(h, from), want);
+            let p = Prefilter::new("x");
+            proptest::prop_assert_eq!(p.next_app(h, from), want);
         }
     }
 
