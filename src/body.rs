@@ -8,10 +8,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Nesting deeper than this is refused before serde_json sees it: Fluent Bit's wasm stack is
-/// small and no record this rule reads nests more than three levels.
-pub const MAX_DEPTH: usize = 32;
-
 #[derive(Debug, Default)]
 pub struct Fields<'a> {
     pub message: Option<Cow<'a, str>>,
@@ -36,22 +32,22 @@ pub enum BodyError {
     Invalid,
     /// Valid, but not an object / map.
     NotAnObject,
-    /// Nested deeper than [`MAX_DEPTH`].
-    TooDeep,
 }
 
 pub fn from_json(body: &[u8]) -> Result<Fields<'_>, BodyError> {
     parse_json_object(body, FieldsVisitor)
 }
 
-/// One JSON object read by `visitor`: depth-checked first, trailing bytes refused.
+/// One JSON object read by `visitor`, trailing bytes refused.
+///
+/// Nesting costs no stack, whatever its depth: the visitors here read strings and skip every
+/// other value as `IgnoredAny`, which serde_json skips with a loop and a heap-allocated
+/// bracket stack, not by recursion. (A separate depth-checking pass used to run first; in the
+/// interpreter it cost more than the parse.)
 pub fn parse_json_object<'de, V: Visitor<'de>>(
     text: &'de [u8],
     visitor: V,
 ) -> Result<V::Value, BodyError> {
-    if json_too_deep(text, MAX_DEPTH) {
-        return Err(BodyError::TooDeep);
-    }
     let mut de = serde_json::Deserializer::from_slice(text);
     let value = de.deserialize_any(visitor).map_err(|e| {
         if e.is_data() {
@@ -62,36 +58,6 @@ pub fn parse_json_object<'de, V: Visitor<'de>>(
     })?;
     de.end().map_err(|_| BodyError::Invalid)?;
     Ok(value)
-}
-
-/// Counts brackets outside strings; cheaper than letting a recursive parser find out.
-pub fn json_too_deep(body: &[u8], limit: usize) -> bool {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &c in body {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 struct FieldsVisitor;
@@ -374,8 +340,32 @@ mod tests {
             from_json(b"{\"message\":\"\xff\"}").unwrap_err(),
             BodyError::Invalid
         );
-        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
-        assert_eq!(from_json(deep.as_bytes()).unwrap_err(), BodyError::TooDeep);
+    }
+
+    #[test]
+    fn json_deep_nesting_costs_no_stack() {
+        // Run on a thread with a 64 KiB stack: any recursion per level would overflow it.
+        let deep = |n: usize, key: &str| {
+            format!(
+                "{{\"{key}\":{}1{},\"message\":\"m\"}}",
+                "[{\"a\":".repeat(n),
+                "}]".repeat(n)
+            )
+        };
+        std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                for key in ["x", "message", "Message", "host"] {
+                    let body = deep(100_000, key);
+                    let f = from_json(body.as_bytes()).unwrap();
+                    assert_eq!(f.message.as_deref(), Some("m"), "{key}");
+                    let cut = &body.as_bytes()[..body.len() - 30];
+                    assert_eq!(from_json(cut).unwrap_err(), BodyError::Invalid);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! JSON mode: attach a detection to a record without re-serialising the record.
 
 use super::TAG_KEY;
-use crate::body;
 use serde::de::IgnoredAny;
 
-/// Whether `record` is one JSON object that a detection can be attached to: valid, not too
-/// deep, and not already carrying the tag key (a record that went round the pipeline twice
+/// Whether `record` is one JSON object that a detection can be attached to: valid, and not
+/// already carrying the tag key (a record that went round the pipeline twice
 /// must not get a duplicate key).
 pub fn can_attach(record: &[u8]) -> bool {
     let trimmed = trim(record);
@@ -16,9 +15,7 @@ pub fn can_attach(record: &[u8]) -> bool {
         return false;
     }
     // serde_json skips the bytes of values it ignores without checking their UTF-8.
-    std::str::from_utf8(record).is_ok()
-        && !body::json_too_deep(record, body::MAX_DEPTH)
-        && serde_json::from_slice::<IgnoredAny>(record).is_ok()
+    std::str::from_utf8(record).is_ok() && serde_json::from_slice::<IgnoredAny>(record).is_ok()
 }
 
 /// `record` with `"cef_portscan": detection` added as its last member. The caller has checked
@@ -87,7 +84,14 @@ mod tests {
         ] {
             assert!(!can_attach(bad.as_bytes()), "{bad:?}");
         }
-        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100), "]".repeat(100));
-        assert!(!can_attach(deep.as_bytes()));
+    }
+
+    #[test]
+    fn deep_records_can_carry_a_detection() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(can_attach(deep.as_bytes()));
+        let mut out = Vec::new();
+        attach(deep.as_bytes(), "{\"x\":1}", &mut out);
+        assert!(out.ends_with(b"]],\"cef_portscan\":{\"x\":1}}"));
     }
 }

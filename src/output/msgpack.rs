@@ -8,9 +8,11 @@
 //!   cannot be written at all: the record is reported [`Unrepresentable`] and the adapter
 //!   sends a small stub record in its place, counting it. JSON mode has none of this.
 
-use crate::body::MAX_DEPTH;
 use rmp::decode::{read_marker, RmpRead};
 use rmp::Marker;
+
+/// The transcoder recurses once per level; nothing this rule reads nests more than three.
+const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unrepresentable {
