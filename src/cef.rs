@@ -2,6 +2,7 @@
 //! when a value is used. Never fails loudly: text without seven header fields is `None`,
 //! everything else is read leniently (stray backslashes, unescaped `=` inside values).
 
+use crate::swar;
 use std::borrow::Cow;
 
 /// A CEF message split into its seven header fields and its extension, all still escaped.
@@ -61,6 +62,103 @@ impl<'a> Cef<'a> {
     pub fn pairs(&self) -> Pairs<'a> {
         Pairs::new(self.extension)
     }
+
+    /// The raw value of the first pair with each key of `keys`: what a walk through
+    /// [`Cef::pairs`] would find, without splitting every pair. A pair boundary does not
+    /// depend on the pairs before it (an unescaped `=` after a run of key bytes that follows a
+    /// space or starts the extension), so each `=` is checked against the wanted keys alone,
+    /// and only their values are delimited. In the interpreter this is several times faster
+    /// than the walk; a property test holds the two to the same answer.
+    pub fn values<const N: usize>(&self, keys: &KeySet<N>) -> [Option<&'a [u8]>; N] {
+        let ext = self.extension;
+        let mut at = [None; N];
+        let mut missing = N;
+        for eq in swar::positions(ext, b'=') {
+            let Some(&last) = eq.checked_sub(1).and_then(|i| ext.get(i)) else {
+                continue;
+            };
+            if !keys.last_bytes[usize::from(last)] {
+                continue;
+            }
+            let w = word_before(ext, eq);
+            if let Some(i) = (0..N).find(|&i| w & keys.masks[i] == keys.patterns[i]) {
+                if at[i].is_none() {
+                    at[i] = Some(eq);
+                    missing -= 1;
+                    if missing == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        at.map(|eq| eq.map(|eq| value_after(ext, eq)))
+    }
+}
+
+/// Extension keys looked up together by [`Cef::values`]; built at compile time.
+pub struct KeySet<const N: usize> {
+    /// `' '` and the key, in the top bytes of the little-endian word that ends at the `=`.
+    patterns: [u64; N],
+    masks: [u64; N],
+    /// Whether a byte ends one of the keys: most `=` are turned away on this alone.
+    last_bytes: [bool; 256],
+}
+
+impl<const N: usize> KeySet<N> {
+    /// Keys of 1 to 7 key bytes (longer keys would not fit the word); checked at compile
+    /// time when used in a `static`.
+    pub const fn new(keys: [&[u8]; N]) -> KeySet<N> {
+        let mut set = KeySet {
+            patterns: [0; N],
+            masks: [0; N],
+            last_bytes: [false; 256],
+        };
+        let mut i = 0;
+        while i < N {
+            let key = keys[i];
+            assert!(!key.is_empty() && key.len() < 8, "keys are 1 to 7 bytes");
+            let mut pattern = (b' ' as u64) << ((7 - key.len()) * 8);
+            let mut mask = 0xffu64 << ((7 - key.len()) * 8);
+            let mut j = 0;
+            while j < key.len() {
+                assert!(is_key_byte(key[j]), "not a key byte");
+                let shift = (8 - key.len() + j) * 8;
+                pattern |= (key[j] as u64) << shift;
+                mask |= 0xff << shift;
+                j += 1;
+            }
+            set.patterns[i] = pattern;
+            set.masks[i] = mask;
+            set.last_bytes[key[key.len() - 1] as usize] = true;
+            i += 1;
+        }
+        set
+    }
+}
+
+/// The eight bytes before `ext[eq]` as a little-endian word, spaces standing in for bytes
+/// before the extension's start (a key there needs no space in front).
+fn word_before(ext: &[u8], eq: usize) -> u64 {
+    let mut w = [b' '; 8];
+    let start = eq.saturating_sub(8);
+    w[8 - (eq - start)..].copy_from_slice(&ext[start..eq]);
+    u64::from_le_bytes(w)
+}
+
+/// The raw value of the pair whose `=` is at `eq`: up to the space before the next key, or
+/// to the end without trailing whitespace (CR/LF included).
+fn value_after(ext: &[u8], eq: usize) -> &[u8] {
+    value_before(ext, eq, next_boundary(ext, eq + 1, false))
+}
+
+/// The raw value of the pair whose `=` is at `eq`, given the boundary of the pair after it.
+fn value_before(ext: &[u8], eq: usize, next: Option<(usize, usize)>) -> &[u8] {
+    let start = eq + 1;
+    match next {
+        // The separating space belongs to neither side.
+        Some((next_key, _)) => &ext[start..next_key.saturating_sub(1).max(start)],
+        None => trim_end(&ext[start..]),
+    }
 }
 
 /// Decodes an extension value: `\=` `\\` `\n` `\r`; any other backslash is kept as written.
@@ -114,16 +212,27 @@ fn trim_ascii(mut s: &[u8]) -> &[u8] {
 }
 
 /// Characters real senders put in extension keys (the spec says alphanumeric only).
-fn is_key_byte(c: u8) -> bool {
+const fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b',' | b'[' | b']' | b'-')
 }
+
+/// [`is_key_byte`] as one table load: the walk back over every key runs it per byte.
+static KEY_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = is_key_byte(c as u8);
+        c += 1;
+    }
+    t
+};
 
 /// Where a key starts if the unescaped `=` at `eq` ends one: a run of key bytes directly
 /// after a space at or after `from` (or at `from` itself for the extension's first key).
 /// `None` means the `=` is part of a value.
 fn key_start(ext: &[u8], from: usize, eq: usize, first_key: bool) -> Option<usize> {
     let mut k = eq;
-    while k > from && is_key_byte(ext[k - 1]) {
+    while k > from && KEY_BYTES[usize::from(ext[k - 1])] {
         k -= 1;
     }
     if k == eq {
@@ -147,8 +256,7 @@ fn is_escaped(ext: &[u8], pos: usize) -> bool {
 /// Finds the next key boundary at or after `from`: `(key_start, eq)`.
 fn next_boundary(ext: &[u8], from: usize, first_key: bool) -> Option<(usize, usize)> {
     let mut at = from;
-    while let Some(off) = memchr::memchr(b'=', &ext[at..]) {
-        let eq = at + off;
+    while let Some(eq) = swar::find_byte(ext, at, b'=') {
         if !is_escaped(ext, eq) {
             if let Some(k) = key_start(ext, from, eq, first_key) {
                 return Some((k, eq));
@@ -184,16 +292,8 @@ impl<'a> Iterator for Pairs<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (k, eq) = self.next?;
-        let value_start = eq + 1;
-        self.next = next_boundary(self.ext, value_start, false);
-        let value = match self.next {
-            // The separating space belongs to neither side.
-            Some((next_key, _)) => {
-                &self.ext[value_start..next_key.saturating_sub(1).max(value_start)]
-            }
-            None => trim_end(&self.ext[value_start..]),
-        };
-        Some((&self.ext[k..eq], value))
+        self.next = next_boundary(self.ext, eq + 1, false);
+        Some((&self.ext[k..eq], value_before(self.ext, eq, self.next)))
     }
 }
 
@@ -325,5 +425,70 @@ mod tests {
             .map(|(_, v)| extension_value(v).into_owned())
             .collect();
         assert_eq!(v, vec!["\u{fffd}\u{fffd}", "ok"]);
+    }
+
+    static KEYS: KeySet<6> = KeySet::new([b"src", b"dst", b"a", b"reason", b"dvchost", b"x_y.z"]);
+    const KEY_NAMES: [&[u8]; 6] = [b"src", b"dst", b"a", b"reason", b"dvchost", b"x_y.z"];
+
+    /// What a walk through every pair gives: the first value of each key.
+    fn walked(ext: &[u8]) -> [Option<&[u8]>; 6] {
+        let mut out = [None; 6];
+        for (k, v) in Pairs::new(ext) {
+            if let Some(i) = KEY_NAMES.iter().position(|n| *n == k) {
+                out[i].get_or_insert(v);
+            }
+        }
+        out
+    }
+
+    fn values(ext: &[u8]) -> [Option<&[u8]>; 6] {
+        Cef {
+            header: [&[]; 7],
+            extension: ext,
+        }
+        .values(&KEYS)
+    }
+
+    #[test]
+    fn values_match_the_walk_on_edge_cases() {
+        for ext in [
+            &b"src=1 dst=2 a=3 reason=x y dvchost=h x_y.z=9"[..],
+            b"src=1",
+            b"  src=1  ",
+            b"xsrc=1 src=2",
+            b"src\\=1 src=2",
+            b"a=b=c src=3",
+            b"msg=dst\\=1 dst=2 dst=3",
+            b"cs1=a src=1 b src=2",
+            b"dvchost=\r\n",
+            b"a= a=2",
+            b"=src=1",
+            b" dvchost=x",
+            b"reason=tcp-fin\r\n",
+            b"",
+        ] {
+            assert_eq!(values(ext), walked(ext), "{}", String::from_utf8_lossy(ext));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn values_match_the_walk(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("src".to_string()),
+                    proptest::strategy::Just("dst".to_string()),
+                    proptest::strategy::Just("a".to_string()),
+                    proptest::strategy::Just("reason".to_string()),
+                    proptest::strategy::Just("dvchost".to_string()),
+                    proptest::strategy::Just("x_y.z".to_string()),
+                    "[ =\\\\a-d.\r\n]{1,4}",
+                ],
+                0..24,
+            )
+        ) {
+            let ext = parts.concat();
+            proptest::prop_assert_eq!(values(ext.as_bytes()), walked(ext.as_bytes()));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The candidate predicate of both rule variants, over the fields of one record.
 
 use crate::body::Fields;
-use crate::cef::{self, Cef};
+use crate::cef::{self, Cef, KeySet};
 use crate::kql;
 use crate::ngfw::{self, NgfwFields};
 use crate::sentinel;
@@ -139,43 +139,28 @@ impl Rule {
     }
 
     fn cef<'a>(&self, cef: &Cef<'a>, computer: Cow<'a, str>) -> Evaluation<'a> {
-        let mut ext = CefColumns::default();
-        for (key, value) in cef.pairs() {
-            let slot = match key {
-                b"src" => &mut ext.src,
-                b"dst" => &mut ext.dst,
-                b"dpt" => &mut ext.dpt,
-                b"app" => &mut ext.app,
-                b"act" => &mut ext.act,
-                b"proto" => &mut ext.proto,
-                b"reason" => &mut ext.reason,
-                b"dvchost" => &mut ext.dvchost,
-                b"suid" => &mut ext.suid,
-                _ => continue,
-            };
-            slot.get_or_insert(value);
-        }
+        let [src, dst, dpt, app, act, proto, reason, dvchost, suid] = cef.values(&RULE_KEYS);
         let value = |raw: Option<&'a [u8]>| raw.map_or(Cow::Borrowed(""), cef::extension_value);
-        let app = value(ext.app);
+        let app = value(app);
         if app != self.application {
             return Evaluation::NotCandidate;
         }
-        let Some(port) = value(ext.dpt).parse::<i32>().ok() else {
+        let Some(port) = value(dpt).parse::<i32>().ok() else {
             return Evaluation::NotCandidate;
         };
-        let action = value(ext.act);
+        let action = value(act);
         if !self.port_and_action_pass(i64::from(port), &action) {
             return Evaluation::NotCandidate;
         }
         if self.require_computer && computer.is_empty() {
             return Evaluation::NotCandidate;
         }
-        let destination_ip = value(ext.dst);
-        let source_ip = value(ext.src);
+        let destination_ip = value(dst);
+        let source_ip = value(src);
         if !self.addresses_pass(&source_ip, &destination_ip) {
             return Evaluation::NotCandidate;
         }
-        let mut reason = value(ext.reason);
+        let mut reason = value(reason);
         if reason.is_empty() {
             let additional = sentinel::additional_extensions(cef.pairs());
             if let Some(r) = kql::extract_reason(&additional) {
@@ -186,13 +171,13 @@ impl Rule {
             return Evaluation::NotCandidate;
         }
         Evaluation::Candidate(Row {
-            device_name: value(ext.dvchost),
-            source_user_id: value(ext.suid),
+            device_name: value(dvchost),
+            source_user_id: value(suid),
             source_ip,
             application_protocol: app,
             reason,
             destination_port: port,
-            protocol: value(ext.proto),
+            protocol: value(proto),
             device_vendor: cef.header_value(cef::VENDOR),
             device_product: cef.header_value(cef::PRODUCT),
             device_action: action,
@@ -282,19 +267,10 @@ impl Rule {
     }
 }
 
-/// The first raw value of each extension key the rule reads.
-#[derive(Default)]
-struct CefColumns<'a> {
-    src: Option<&'a [u8]>,
-    dst: Option<&'a [u8]>,
-    dpt: Option<&'a [u8]>,
-    app: Option<&'a [u8]>,
-    act: Option<&'a [u8]>,
-    proto: Option<&'a [u8]>,
-    reason: Option<&'a [u8]>,
-    dvchost: Option<&'a [u8]>,
-    suid: Option<&'a [u8]>,
-}
+/// The extension keys the rule reads (the first value of each counts).
+static RULE_KEYS: KeySet<9> = KeySet::new([
+    b"src", b"dst", b"dpt", b"app", b"act", b"proto", b"reason", b"dvchost", b"suid",
+]);
 
 #[cfg(test)]
 mod tests {
