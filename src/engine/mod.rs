@@ -91,15 +91,20 @@ impl Engine {
     }
 
     /// A record body as Fluent Bit's JSON event format gives it (one JSON object).
+    #[inline]
     pub fn process_json(&mut self, body: &[u8], time: Nanos) -> Verdict {
         self.process(body, time, body::from_json)
     }
 
     /// A record body as Fluent Bit's msgpack event format gives it (one msgpack map).
+    #[inline]
     pub fn process_msgpack(&mut self, body: &[u8], time: Nanos) -> Verdict {
         self.process(body, time, body::from_msgpack)
     }
 
+    // The reject path (bookkeeping and the prefilter) is inlined into the host's entry point:
+    // in the interpreter each call costs a frame, and this runs for every record.
+    #[inline(always)]
     fn process(
         &mut self,
         body: &[u8],
@@ -172,7 +177,7 @@ impl Engine {
         while self
             .windows
             .first()
-            .is_some_and(|w| self.closes_at(w.index) <= self.watermark)
+            .is_some_and(|w| w.closes_at <= self.watermark)
         {
             self.close_oldest();
         }
@@ -224,7 +229,8 @@ impl Engine {
         match self.windows.binary_search_by_key(&index, |w| w.index) {
             Ok(i) => i,
             Err(i) => {
-                self.windows.insert(i, Window::new(index));
+                let closes_at = self.closes_at(index);
+                self.windows.insert(i, Window::new(index, closes_at));
                 self.update_gauges();
                 i
             }

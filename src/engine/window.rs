@@ -52,6 +52,9 @@ pub struct Rollup {
 #[derive(Debug)]
 pub struct Window {
     pub index: i64,
+    /// When the watermark passing this closes the window (end plus allowed lateness); kept
+    /// so the per-record check is a comparison, not a checked 128-bit multiply.
+    pub closes_at: Nanos,
     pub groups: HashMap<Stage1Key, Counter>,
     pub values: Interner,
     pub rollup_index: HashMap<GroupKey, usize>,
@@ -59,9 +62,10 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn new(index: i64) -> Window {
+    pub fn new(index: i64, closes_at: Nanos) -> Window {
         Window {
             index,
+            closes_at,
             groups: HashMap::new(),
             values: Interner::default(),
             rollup_index: HashMap::new(),

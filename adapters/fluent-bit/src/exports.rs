@@ -25,10 +25,17 @@ pub extern "C" fn _initialize() {
 
 type Entry = fn(&mut Filter, Option<&[u8]>, usize, time::Nanos) -> Reply;
 
+// Inlined, like the rest of the per-record path: each wasm call costs the interpreter a
+// frame, and this path runs for every record Fluent Bit has.
+#[inline(always)]
 fn with_filter<R>(f: impl FnOnce(&mut Filter) -> R) -> R {
     FILTER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        f(slot.get_or_insert_with(Filter::load))
+        let filter = match &mut *slot {
+            Some(filter) => filter,
+            none => none.insert(Filter::load()),
+        };
+        f(filter)
     })
 }
 
@@ -40,6 +47,7 @@ fn answer(filter: &Filter, reply: Reply, rec: *const u8) -> *const u8 {
     }
 }
 
+#[inline(always)]
 fn call(entry: Entry, rec: *const u8, rec_len: u32, time_sec: u32, time_nsec: u32) -> *const u8 {
     let record = if rec.is_null() {
         None
@@ -48,7 +56,7 @@ fn call(entry: Entry, rec: *const u8, rec_len: u32, time_sec: u32, time_nsec: u3
         // them until the call returns.
         Some(unsafe { std::slice::from_raw_parts(rec, rec_len as usize) })
     };
-    let t = time::from_parts(i64::from(time_sec), time_nsec);
+    let t = time::from_parts(time_sec, time_nsec);
     with_filter(|f| {
         let reply = entry(f, record, rec_len as usize, t);
         answer(f, reply, rec)

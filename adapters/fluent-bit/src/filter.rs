@@ -45,6 +45,8 @@ pub struct Filter {
 impl Filter {
     /// Reads `cef-portscan.json` from the first accessible path that holds one. An invalid
     /// file disables detection (records still pass) rather than falling back to defaults.
+    #[cold]
+    #[inline(never)]
     pub fn load() -> Filter {
         let dirs = wasi::preopened_dirs();
         let mut stats_dir = dirs.first().cloned();
@@ -279,14 +281,24 @@ impl Filter {
 
     /// Publishes stats where an operator can read them without a debugger: when a window
     /// closes, when a detection is produced, and every `STATS_EVERY` records.
+    #[inline(always)]
     fn after_call(&mut self) {
         let Some(e) = &self.engine else { return };
         let s = e.stats();
-        let closed = s.windows_closed != self.windows_seen_closed;
-        let detected = s.detections != self.detections_seen;
-        if !closed && !detected && s.records % STATS_EVERY != 0 {
-            return;
+        if s.windows_closed != self.windows_seen_closed
+            || s.detections != self.detections_seen
+            || s.records % STATS_EVERY == 0
+        {
+            self.publish_stats();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_stats(&mut self) {
+        let Some(e) = &self.engine else { return };
+        let s = e.stats();
+        let closed = s.windows_closed != self.windows_seen_closed;
         self.detections_seen = s.detections;
         if closed {
             self.windows_seen_closed = s.windows_closed;
