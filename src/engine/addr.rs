@@ -5,7 +5,7 @@
 use super::interner::{Interner, Sym};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Addr {
     V4([u8; 4]),
     V6([u8; 16]),
@@ -13,6 +13,26 @@ pub enum Addr {
 }
 
 impl Addr {
+    pub const BYTES: usize = 17;
+
+    /// A tag byte and the payload, zero-padded: equal addresses give equal bytes and
+    /// different ones different bytes.
+    pub fn bytes(&self) -> [u8; Addr::BYTES] {
+        let mut out = [0; Addr::BYTES];
+        match self {
+            Addr::V4(o) => out[1..5].copy_from_slice(o),
+            Addr::V6(o) => {
+                out[0] = 1;
+                out[1..].copy_from_slice(o);
+            }
+            Addr::Text(id) => {
+                out[0] = 2;
+                out[1..5].copy_from_slice(&id.to_le_bytes());
+            }
+        }
+        out
+    }
+
     pub fn new(s: &str, values: &mut Interner, cap: usize) -> Option<Addr> {
         // Rust's IPv4 parser accepts only the dotted-decimal form without leading zeros,
         // which is the canonical spelling.
@@ -62,5 +82,21 @@ mod tests {
             Addr::new("2001:DB8::1", &mut v, 10),
             Some(Addr::Text(_))
         ));
+    }
+
+    #[test]
+    fn bytes_tell_addresses_apart() {
+        let all = [
+            Addr::V4([0, 0, 0, 0]),
+            Addr::V4([1, 0, 0, 0]),
+            Addr::V6([0; 16]),
+            Addr::Text(0),
+            Addr::Text(1),
+        ];
+        for a in all {
+            for b in all {
+                assert_eq!(a == b, a.bytes() == b.bytes(), "{a:?} {b:?}");
+            }
+        }
     }
 }
