@@ -77,18 +77,24 @@ impl<'a> Cef<'a> {
             let Some(&last) = eq.checked_sub(1).and_then(|i| ext.get(i)) else {
                 continue;
             };
-            if !keys.last_bytes[usize::from(last)] {
+            let mut candidates = keys.ending_in[usize::from(last)];
+            if candidates == 0 {
                 continue;
             }
             let w = word_before(ext, eq);
-            if let Some(i) = (0..N).find(|&i| w & keys.masks[i] == keys.patterns[i]) {
-                if at[i].is_none() {
-                    at[i] = Some(eq);
-                    missing -= 1;
-                    if missing == 0 {
-                        break;
+            while candidates != 0 {
+                let i = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if w & keys.masks[i] == keys.patterns[i] {
+                    if at[i].is_none() {
+                        at[i] = Some(eq);
+                        missing -= 1;
                     }
+                    break;
                 }
+            }
+            if missing == 0 {
+                break;
             }
         }
         at.map(|eq| eq.map(|eq| value_after(ext, eq)))
@@ -100,18 +106,20 @@ pub struct KeySet<const N: usize> {
     /// `' '` and the key, in the top bytes of the little-endian word that ends at the `=`.
     patterns: [u64; N],
     masks: [u64; N],
-    /// Whether a byte ends one of the keys: most `=` are turned away on this alone.
-    last_bytes: [bool; 256],
+    /// For each byte, the keys (one bit each) that end in it: most `=` are turned away on
+    /// this alone, and the rest compared with those keys only.
+    ending_in: [u16; 256],
 }
 
 impl<const N: usize> KeySet<N> {
-    /// Keys of 1 to 7 key bytes (longer keys would not fit the word); checked at compile
-    /// time when used in a `static`.
+    /// Up to 16 keys of 1 to 7 key bytes (longer keys would not fit the word); checked at
+    /// compile time when used in a `static`.
     pub const fn new(keys: [&[u8]; N]) -> KeySet<N> {
+        assert!(N <= 16, "at most 16 keys");
         let mut set = KeySet {
             patterns: [0; N],
             masks: [0; N],
-            last_bytes: [false; 256],
+            ending_in: [0; 256],
         };
         let mut i = 0;
         while i < N {
@@ -129,7 +137,7 @@ impl<const N: usize> KeySet<N> {
             }
             set.patterns[i] = pattern;
             set.masks[i] = mask;
-            set.last_bytes[key[key.len() - 1] as usize] = true;
+            set.ending_in[key[key.len() - 1] as usize] |= 1 << i;
             i += 1;
         }
         set
@@ -138,7 +146,14 @@ impl<const N: usize> KeySet<N> {
 
 /// The eight bytes before `ext[eq]` as a little-endian word, spaces standing in for bytes
 /// before the extension's start (a key there needs no space in front).
+#[inline(always)]
 fn word_before(ext: &[u8], eq: usize) -> u64 {
+    if let Some(Some(bytes)) = eq
+        .checked_sub(8)
+        .map(|start| ext[start..eq].first_chunk::<8>())
+    {
+        return u64::from_le_bytes(*bytes);
+    }
     let mut w = [b' '; 8];
     let start = eq.saturating_sub(8);
     w[8 - (eq - start)..].copy_from_slice(&ext[start..eq]);
@@ -173,7 +188,7 @@ pub fn extension_value(raw: &[u8]) -> Cow<'_, str> {
 }
 
 fn unescape(raw: &[u8], decode: impl Fn(u8) -> Option<u8>) -> Cow<'_, str> {
-    if memchr::memchr(b'\\', raw).is_none() {
+    if swar::find_byte(raw, 0, b'\\').is_none() {
         return String::from_utf8_lossy(raw);
     }
     let mut out = Vec::with_capacity(raw.len());

@@ -6,6 +6,7 @@ use crate::kql;
 use crate::ngfw::{self, NgfwFields};
 use crate::sentinel;
 use crate::settings::Settings;
+use crate::swar;
 use crate::syslog;
 use ipnet::IpNet;
 use std::borrow::Cow;
@@ -120,7 +121,7 @@ impl Rule {
         let split_by_parser = f.ident.as_deref() == Some("CEF");
         for text in [&f.message, &f.log].into_iter().flatten() {
             let bytes = text.as_bytes();
-            let (prefix, cef_text) = match memchr::memmem::find(bytes, b"CEF:") {
+            let (prefix, cef_text) = match swar::find(bytes, b"CEF:") {
                 Some(at) => (&bytes[..at], &bytes[at + 4..]),
                 // The stock rfc3164 parser took `CEF:` for a program name.
                 None if split_by_parser => (&bytes[..0], bytes),

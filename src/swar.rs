@@ -23,6 +23,28 @@ pub fn find_byte(h: &[u8], from: usize, byte: u8) -> Option<usize> {
     }
 }
 
+/// The first occurrence of `needle` in `h`: `memmem` natively; in wasm, the word search for
+/// its first byte (which `memmem` cannot beat there without building a searcher per call).
+#[inline]
+pub fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
+    if cfg!(target_arch = "wasm32") {
+        find_by_words(h, needle)
+    } else {
+        memchr::memmem::find(h, needle)
+    }
+}
+
+/// [`find`] without SIMD.
+pub fn find_by_words(h: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some((&first, _)) = needle.split_first() else {
+        return Some(0);
+    };
+    find_byte_where(h, 0, first, |i| {
+        h.get(i..i + needle.len())
+            .is_some_and(|at| same_bytes(at, needle))
+    })
+}
+
 /// [`find_byte`] without SIMD; public so that native tests can hold it to `memchr`.
 #[inline(always)]
 pub fn find_byte_by_words(h: &[u8], from: usize, byte: u8) -> Option<usize> {
@@ -267,6 +289,16 @@ mod tests {
             let want: Vec<usize> = memchr::memchr_iter(byte, &h).collect();
             prop_assert_eq!(WordPositions::new(&h, byte).collect::<Vec<_>>(), want.clone());
             prop_assert_eq!(positions(&h, byte).collect::<Vec<_>>(), want);
+        }
+
+        #[test]
+        fn find_agrees_with_memmem(
+            h in proptest::collection::vec(prop_oneof![Just(b'C'), Just(b'E'), Just(b'F'), Just(b':'), any::<u8>()], 0..100),
+            needle in proptest::collection::vec(prop_oneof![Just(b'C'), Just(b'E'), Just(b'F'), Just(b':')], 0..5),
+        ) {
+            let want = memchr::memmem::find(&h, &needle);
+            prop_assert_eq!(find_by_words(&h, &needle), want);
+            prop_assert_eq!(find(&h, &needle), want);
         }
 
         #[test]
