@@ -95,7 +95,7 @@ impl Prefilter {
 pub fn find_app_by_words(h: &[u8], from: usize) -> Option<usize> {
     // Every `p` found is at `from + 2` or later, so `q - 2` cannot underflow.
     swar::find_byte_where(h, from.checked_add(2)?, b'p', |q| {
-        h[q - 2] == b'a' && h[q - 1] == b'p'
+        h.get(q - 2..q) == Some(b"ap")
     })
     .map(|q| q - 2)
 }
