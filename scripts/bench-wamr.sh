@@ -4,10 +4,12 @@
 #   scripts/bench-wamr.sh /path/to/iwasm [records] [rounds]
 #
 # iwasm is WAMR's command-line runtime. For figures that match Fluent Bit's interpreter, build
-# it from the WAMR sources bundled with Fluent Bit (lib/wasm-micro-runtime-*), fast
-# interpreter on, JIT off:
-#   cmake <wamr>/product-mini/platforms/linux -DCMAKE_BUILD_TYPE=Release \
-#     -DWAMR_BUILD_FAST_INTERP=1 -DWAMR_BUILD_JIT=0 -DWAMR_BUILD_LIBC_WASI=1 -DWAMR_BUILD_SIMD=0
+# it from the WAMR sources bundled with Fluent Bit (lib/wasm-micro-runtime-*) the way Fluent
+# Bit builds WAMR: fast interpreter on, JIT off, RelWithDebInfo, -mindirect-branch-register
+# (SIMD off only because its library is fetched from the network):
+#   cmake <wamr>/product-mini/platforms/linux -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+#     -DCMAKE_C_FLAGS=-mindirect-branch-register -DWAMR_BUILD_FAST_INTERP=1 \
+#     -DWAMR_BUILD_JIT=0 -DWAMR_BUILD_LIBC_WASI=1 -DWAMR_BUILD_SIMD=0 -DWAMR_BUILD_LIB_SIMDE=0
 # The records are the same generated mix scripts/bench-fluent-bit.sh uses.
 set -euo pipefail
 IWASM=${1:?usage: $0 /path/to/iwasm [records] [rounds]}
