@@ -45,6 +45,7 @@ lint: toolchain
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p cef-portscan-fluentbit --target $(WASM_TARGET) -- -D warnings
+	cargo clippy -p cef-portscan-fluentbit --target $(WASM_TARGET) --features host-malloc -- -D warnings
 
 unit: wasm
 	cargo test --workspace

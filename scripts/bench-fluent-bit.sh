@@ -7,15 +7,18 @@
 # [filter] -> null output): no filter; wasm passthrough (the module's
 # `cef_portscan_passthrough` export: same module, same host call, no work); cef-portscan
 # (`cef_portscan_tag`). Each wasm pipeline runs interpreted (.wasm) and, with flb-wamrc,
-# AOT-compiled (.aot). How each figure is taken (CPU-based and wall-clock rates, best of
-# `rounds`): scripts/bench_fluent_bit.py.
+# AOT-compiled (.aot). Then both wasm pipelines again with a variant of the module that exports
+# a bump arena as `malloc`/`free` (feature host-malloc), through which Fluent Bit then copies
+# records instead of WAMR's app heap: the measurement behind relying on `wasm_heap_size`.
+# How each figure is taken (CPU-based and wall-clock rates, best of `rounds`):
+# scripts/bench_fluent_bit.py.
 set -euo pipefail
 FB=${1:?usage: $0 /path/to/fluent-bit [/path/to/flb-wamrc] [records] [rounds]}
 WAMRC=${2:-}
 N=${3:-300000}
 ROUNDS=${4:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ -f "$ROOT/dist/cef-portscan.wasm" ] || make -C "$ROOT" wasm
+make -C "$ROOT" --quiet wasm
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 hours=$(( (N + 199999) / 200000 ))
@@ -33,5 +36,11 @@ if [ -n "$WAMRC" ]; then
   pipelines+=("passthrough (aot)=$tmp/m.aot:cef_portscan_passthrough"
               "cef-portscan (aot)=$tmp/m.aot:cef_portscan_tag")
 fi
+cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p cef-portscan-fluentbit \
+  --target wasm32-wasip1 --profile wasm --features host-malloc
+python3 "$ROOT/scripts/rename_exports.py" "$ROOT/target/wasm32-wasip1/wasm/cef_portscan_fluentbit.wasm" \
+  "$tmp/malloc.wasm" cef_portscan_host_malloc=malloc cef_portscan_host_free=free
+pipelines+=("passthrough (wasm, malloc)=$tmp/malloc.wasm:cef_portscan_passthrough"
+            "cef-portscan (wasm, malloc)=$tmp/malloc.wasm:cef_portscan_tag")
 echo "$N records, $(( $(wc -c < "$tmp/records.ndjson") / N )) bytes each on average; $(nproc) cores; $("$FB" --version | head -1); best of $ROUNDS rounds"
 python3 "$ROOT/scripts/bench_fluent_bit.py" "$FB" "$tmp" "$ROUNDS" "${pipelines[@]}"

@@ -107,9 +107,13 @@ for label, spec in pipelines:
 print(f"{'pipeline':<30} {'records/CPU-s':>14} {'us/record':>10} {'wall records/s':>15}")
 for label, (cpu_rate, wall_rate) in results.items():
     print(f"{label:<30} {cpu_rate:>14,.0f} {1e6 / cpu_rate:>10.2f} {wall_rate:>15,.0f}")
-for kind in ("wasm", "aot"):
+for kind in ("wasm", "aot", "wasm, malloc"):
     base, ours = results.get(f"passthrough ({kind})"), results.get(f"cef-portscan ({kind})")
     if base and ours:
         extra = 1e6 / ours[0] - 1e6 / base[0]
         print(f"cef-portscan ({kind}): {ours[0] / base[0]:.0%} of the passthrough's CPU rate "
               f"({extra:.2f} us per record in the filter), {ours[1] / base[1]:.0%} of its wall rate")
+heap, malloc = results.get("passthrough (wasm)"), results.get("passthrough (wasm, malloc)")
+if heap and malloc:
+    print(f"copying records through an exported malloc/free instead of the app heap: "
+          f"{1e6 / malloc[0] - 1e6 / heap[0]:+.2f} us per record ({malloc[0] / heap[0]:.0%} of the rate)")

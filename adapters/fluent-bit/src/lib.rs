@@ -9,4 +9,6 @@
 
 mod exports;
 mod filter;
+#[cfg(feature = "host-malloc")]
+mod host_malloc;
 mod wasi;
