@@ -8,7 +8,7 @@
 # Fluent Bit, sends PAN-OS CEF over syslog UDP and TCP to 127.0.0.1:514 (Cloud NGFW: JSON over
 # TCP 5170) with one planted scan, and checks that
 #   - every raw record comes out unchanged (no extra key), exactly once;
-#   - a detection is produced: as a clean record (local, cloud-ngfw), or in the module's stats
+#   - a detection is produced: as a clean record (local, local-prefiltered, cloud-ngfw), or in the module's stats
 #     file for the Azure variants (their outputs need Azure; that they reach the output is
 #     seen in Fluent Bit's log).
 # Binding port 514 needs root (or CAP_NET_BIND_SERVICE). Not part of CI: CI has no Fluent Bit.
@@ -16,7 +16,7 @@ set -euo pipefail
 FB=${1:?usage: $0 /path/to/fluent-bit [variant ...]}
 shift
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(local cloud-ngfw azure-logs-ingestion azure-legacy)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(local local-prefiltered cloud-ngfw azure-logs-ingestion azure-legacy)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$ROOT/dist/cef-portscan.wasm" ] || make -C "$ROOT" wasm
 export AZURE_CLIENT_ID=00000000-0000-0000-0000-000000000000 AZURE_CLIENT_SECRET=x \

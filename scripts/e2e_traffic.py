@@ -82,7 +82,7 @@ def check(variant, tmp):
         print("  raw logs carry the cef_portscan key")
         ok = False
     det_path = os.path.join(tmp, "log", "detections.jsonl")
-    if variant in ("local", "cloud-ngfw"):
+    if variant in ("local", "local-prefiltered", "cloud-ngfw"):
         dets = [json.loads(l) for l in open(det_path)] if os.path.exists(det_path) else []
         if not dets:
             print("  no detection record")
