@@ -3,7 +3,9 @@
     bench_fluent_bit.py FLUENT_BIT TMP REPEAT LABEL=MODULE:FUNCTION ...
 
 TMP holds records.ndjson (the workload) and one.ndjson (a single record). MODULE "none" means
-no filter. For each pipeline, in the order given, REPEAT rounds of:
+no filter. FUNCTION ending in "@prefiltered" runs the module behind the shipped prefiltered
+pipeline's rewrite_tag rules (plugin-config/fluent-bit/local-prefiltered.conf), on the copies
+only. For each pipeline, in the order given, REPEAT rounds of:
   - one run over one.ndjson: the CPU Fluent Bit spends starting up (loading and, for .wasm,
     preparing the module) and passing one record;
   - one run over records.ndjson, stopped when the null output has counted every record.
@@ -22,6 +24,14 @@ import json, os, subprocess, sys, time, urllib.request
 fb, tmp, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pipelines = [arg.split("=", 1) for arg in sys.argv[4:]]
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+PREFILTER_RULES = [
+    line.strip()
+    for line in open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plugin-config",
+                                  "fluent-bit", "local-prefiltered.conf"))
+    if line.strip().startswith("Rule")
+]
 
 
 def config(path, module, function):
@@ -44,11 +54,17 @@ def config(path, module, function):
     Mem_Buf_Limit     512M
     Tag               bench
 """
+    match = "bench"
+    if function.endswith("@prefiltered"):
+        function, match = function[: -len("@prefiltered")], "portscan.detection"
+        conf += "\n[FILTER]\n    Name          rewrite_tag\n    Match         bench\n"
+        conf += "".join(f"    {rule}\n" for rule in PREFILTER_RULES)
+        conf += "    Emitter_Name  cef_portscan_candidates\n"
     if module != "none":
         conf += f"""
 [FILTER]
     Name             wasm
-    Match            bench
+    Match            {match}
     Wasm_Path        {module}
     Function_Name    {function}
     Event_Format     json
@@ -59,7 +75,7 @@ def config(path, module, function):
     conf += """
 [OUTPUT]
     Name  null
-    Match bench
+    Match *
 """
     return conf
 
@@ -113,6 +129,10 @@ for kind in ("wasm", "aot", "wasm, malloc"):
         extra = 1e6 / ours[0] - 1e6 / base[0]
         print(f"cef-portscan ({kind}): {ours[0] / base[0]:.0%} of the passthrough's CPU rate "
               f"({extra:.2f} us per record in the filter), {ours[1] / base[1]:.0%} of its wall rate")
+base, pre = results.get("passthrough (wasm)"), results.get("cef-portscan, prefiltered (wasm)")
+if base and pre:
+    print(f"cef-portscan, prefiltered (wasm): {pre[0] / base[0]:.0%} of the wasm passthrough's CPU rate, "
+          f"{pre[1] / base[1]:.0%} of its wall rate")
 heap, malloc = results.get("passthrough (wasm)"), results.get("passthrough (wasm, malloc)")
 if heap and malloc:
     print(f"copying records through an exported malloc/free instead of the app heap: "
