@@ -4,8 +4,8 @@
 
 TMP holds records.ndjson (the workload) and one.ndjson (a single record). MODULE "none" means
 no filter. FUNCTION ending in "@prefiltered" runs the module behind the shipped prefiltered
-pipeline's rewrite_tag rules (plugin-config/fluent-bit/local-prefiltered.conf), on the copies
-only. For each pipeline, in the order given, REPEAT rounds of:
+pipeline's rewrite_tag rules and heartbeat (plugin-config/fluent-bit/local-prefiltered.conf),
+on the copies only. For each pipeline, in the order given, REPEAT rounds of:
   - one run over one.ndjson: the CPU Fluent Bit spends starting up (loading and, for .wasm,
     preparing the module) and passing one record;
   - one run over records.ndjson, stopped when the null output has counted every record.
@@ -60,6 +60,8 @@ def config(path, module, function):
         conf += "\n[FILTER]\n    Name          rewrite_tag\n    Match         bench\n"
         conf += "".join(f"    {rule}\n" for rule in PREFILTER_RULES)
         conf += "    Emitter_Name  cef_portscan_candidates\n"
+        conf += ("\n[INPUT]\n    Name  dummy\n    Tag   portscan.detection\n"
+                 '    Dummy {"cef_portscan_heartbeat": true}\n    Rate  1\n')
     if module != "none":
         conf += f"""
 [FILTER]
