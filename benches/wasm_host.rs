@@ -10,33 +10,18 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
 use traffic_gen::{mixed_records, to_ndjson_line};
-use wasm_host::ndjson::{parse_line, Line};
+use wasm_host::ndjson::DatedRecord;
 use wasm_host::{EventFormat, Host, HostConfig, PASSTHROUGH_WAT};
 
 const RECORDS: usize = 20_000;
 const HOUR: u32 = 3600;
 
-struct Input {
-    sec: u32,
-    nsec: u32,
-    json: Vec<u8>,
-    msgpack: Vec<u8>,
-}
-
-fn inputs() -> Vec<Input> {
+fn inputs() -> Vec<DatedRecord> {
     mixed_records(42, RECORDS)
         .iter()
-        .map(|r| match parse_line(to_ndjson_line(r).as_bytes()) {
-            Line::Record {
-                time: Some((sec, nsec)),
-                body,
-            } => Input {
-                sec,
-                nsec,
-                json: body.to_fluent_bit_json(),
-                msgpack: body.to_msgpack(),
-            },
-            other => panic!("traffic-gen line did not read back: {other:?}"),
+        .map(|r| {
+            DatedRecord::from_line(to_ndjson_line(r).as_bytes())
+                .unwrap_or_else(|other| panic!("traffic-gen line did not read back: {other:?}"))
         })
         .collect()
 }
@@ -89,10 +74,7 @@ fn bench(c: &mut Criterion) {
                 pass += 1;
                 let mut out = 0usize;
                 for r in &records {
-                    let body = match format {
-                        EventFormat::Json => &r.json,
-                        EventFormat::Msgpack => &r.msgpack,
-                    };
+                    let body = r.body(format);
                     let res = h.call("paloalto", r.sec + pass * HOUR, r.nsec, body);
                     out += usize::from(res.output().is_some());
                 }

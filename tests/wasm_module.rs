@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use traffic_gen::{generate, mixed_records, to_ndjson_line, GenConfig, GenRecord};
-use wasm_host::ndjson::{parse_line, Line};
+use wasm_host::ndjson::DatedRecord;
 use wasm_host::{fluent_bit_keeps, CallResult, EventFormat, Host, HostConfig};
 
 const TAG: &str = "paloalto";
@@ -99,37 +99,12 @@ fn format_of(entry: &str) -> EventFormat {
     }
 }
 
-/// A record as Fluent Bit would hand it to the filter: (seconds, nanoseconds, JSON, msgpack).
-struct FbRecord {
-    sec: u32,
-    nsec: u32,
-    json: Vec<u8>,
-    msgpack: Vec<u8>,
-}
-
-impl FbRecord {
-    fn body(&self, format: EventFormat) -> &[u8] {
-        match format {
-            EventFormat::Json => &self.json,
-            EventFormat::Msgpack => &self.msgpack,
-        }
-    }
-}
-
-fn as_fluent_bit(records: &[GenRecord]) -> Vec<FbRecord> {
+fn as_fluent_bit(records: &[GenRecord]) -> Vec<DatedRecord> {
     records
         .iter()
-        .map(|r| match parse_line(to_ndjson_line(r).as_bytes()) {
-            Line::Record {
-                time: Some((sec, nsec)),
-                body,
-            } => FbRecord {
-                sec,
-                nsec,
-                json: body.to_fluent_bit_json(),
-                msgpack: body.to_msgpack(),
-            },
-            other => panic!("traffic-gen line did not read back: {other:?}"),
+        .map(|r| {
+            DatedRecord::from_line(to_ndjson_line(r).as_bytes())
+                .unwrap_or_else(|other| panic!("traffic-gen line did not read back: {other:?}"))
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! Records as Fluent Bit's `json_lines` output writes them: one JSON object per line with the
 //! event time in a leading `date` field. Turned back into what the filter would receive.
 
+use crate::EventFormat;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 use std::fmt;
@@ -188,6 +189,43 @@ pub enum Line {
     Malformed(Vec<u8>),
     /// Valid JSON that is not an object, or text that is not JSON at all.
     NotObject(&'static str),
+}
+
+/// A dated record in both of Fluent Bit's event formats, so that one traffic set can be fed to
+/// every entry point.
+#[derive(Debug, Clone)]
+pub struct DatedRecord {
+    pub sec: u32,
+    pub nsec: u32,
+    pub json: Vec<u8>,
+    pub msgpack: Vec<u8>,
+}
+
+impl DatedRecord {
+    /// A line that must be a record with a `date`, as generated traffic always is; anything
+    /// else comes back as what it was read as.
+    pub fn from_line(line: &[u8]) -> Result<DatedRecord, Line> {
+        match parse_line(line) {
+            Line::Record {
+                time: Some((sec, nsec)),
+                body,
+            } => Ok(DatedRecord {
+                sec,
+                nsec,
+                json: body.to_fluent_bit_json(),
+                msgpack: body.to_msgpack(),
+            }),
+            other => Err(other),
+        }
+    }
+
+    /// The body as Fluent Bit hands it to a filter in `format`.
+    pub fn body(&self, format: EventFormat) -> &[u8] {
+        match format {
+            EventFormat::Json => &self.json,
+            EventFormat::Msgpack => &self.msgpack,
+        }
+    }
 }
 
 /// Reads one NDJSON line (without its newline).
