@@ -3,24 +3,7 @@
 
 use cef_portscan::{body, cef, syslog, Engine, Settings, Stage, Verdict};
 use proptest::prelude::*;
-
-fn escape_ext(v: &str) -> String {
-    let mut out = String::new();
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '=' => out.push_str("\\="),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn escape_header(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('|', "\\|")
-}
+use traffic_gen::{escape_header, escape_value};
 
 /// A PAN-OS-like record with a few fields drawn by the strategy.
 fn record(src: u8, dst: u8, port: u16, app: bool, act: u8) -> Vec<u8> {
@@ -60,7 +43,7 @@ proptest! {
 
     #[test]
     fn extension_escapes_round_trip(values in proptest::collection::vec(".{0,30}", 1..6)) {
-        let ext: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("k{i}={}", escape_ext(v))).collect();
+        let ext: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("k{i}={}", escape_value(v))).collect();
         // A last pair keeps trailing whitespace of the values under test inside them.
         let text = format!("0|v|p|1|c|n|5|{} end=1", ext.join(" "));
         let c = cef::parse(text.as_bytes()).unwrap();

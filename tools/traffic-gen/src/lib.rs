@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use gen::{generate, mixed_cef_lines, mixed_records};
+pub use render::{escape_header, escape_value};
 
 /// 2026-06-15T00:00:00Z: inside 2026 and well before the machine's clock, so no record is
 /// ever "from the future" for the engine.
@@ -423,6 +424,9 @@ impl Default for GenConfig {
     }
 }
 
+/// Hours of [`GenConfig::parity`] traffic.
+pub const PARITY_HOURS: u32 = 6;
+
 impl GenConfig {
     /// Small enough to commit (about 350 KB an hour): background plus five random planted
     /// scans an hour. `examples/data/sample.ndjson` is `sample(7, 3)`.
@@ -434,6 +438,17 @@ impl GenConfig {
             scans_per_hour: 5,
             ..GenConfig::default()
         }
+    }
+
+    /// The traffic of every parity test (the module's and the Vector bundle's): full coverage
+    /// over [`PARITY_HOURS`] from a pinned seed, or from the `PARITY_SEED` environment variable
+    /// when set, to try other traffic (`PARITY_SEED=N cargo test --test parity`).
+    pub fn parity() -> GenConfig {
+        let seed = std::env::var("PARITY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20_260_615);
+        GenConfig::full_coverage(seed, PARITY_HOURS)
     }
 
     /// Every edge case in every shape, twice, plus the big scans: the parity test's input.
@@ -498,19 +513,7 @@ fn ordered(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
 /// The body as JSON text, top-level keys in Fluent Bit's order rather than sorted.
 pub fn body_json(body: &Value) -> String {
     match body {
-        Value::Object(map) => {
-            let mut out = String::from("{");
-            for (i, (k, v)) in ordered(map).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                out.push_str(&v.to_string());
-            }
-            out.push('}');
-            out
-        }
+        Value::Object(map) => render::json_text(ordered(map)),
         other => other.to_string(),
     }
 }

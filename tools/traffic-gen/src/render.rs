@@ -92,11 +92,13 @@ pub(crate) struct CefLine {
     pub trailer: &'static str,
 }
 
-fn escape_header(s: &str) -> String {
+/// A CEF header field as a sender writes it: `\` and `|` escaped.
+pub fn escape_header(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|")
 }
 
-fn escape_value(s: &str) -> String {
+/// A CEF extension value as a sender writes it: `\`, `=`, newline and carriage return escaped.
+pub fn escape_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -297,10 +299,11 @@ pub(crate) fn wrap_plain(text: &str, host: &str, t: i64) -> Value {
     Value::Object(m)
 }
 
-/// Writes ordered fields as a JSON object text (the NGFW `Message`).
-pub(crate) fn json_text(fields: &[(String, Value)]) -> String {
+/// Writes fields, in the order given, as a JSON object text (record bodies, the NGFW
+/// `Message`).
+pub(crate) fn json_text<'a>(fields: impl IntoIterator<Item = (&'a String, &'a Value)>) -> String {
     let mut out = String::from("{");
-    for (i, (k, v)) in fields.iter().enumerate() {
+    for (i, (k, v)) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -327,7 +330,7 @@ pub(crate) fn ngfw_record(
     let message = if shape == Shape::NgfwObject {
         Value::Object(object.clone())
     } else {
-        Value::String(json_text(fields))
+        Value::String(json_text(fields.iter().map(|(k, v)| (k, v))))
     };
     m.insert("Message".into(), message);
     let row = NgfwRow {
