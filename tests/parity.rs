@@ -15,18 +15,8 @@ use std::sync::OnceLock;
 use traffic_gen::kql::{self, Params, RefDetection, MAKESET_CAP};
 use traffic_gen::{
     edge_counts, generate, missing_edges, to_msgpack, Edge, GenConfig, GenRecord, Shape, Variant,
+    PARITY_HOURS,
 };
-
-const SEED: u64 = 20_260_615;
-const HOURS: u32 = 6;
-
-/// `PARITY_SEED=N cargo test --test parity` tries other traffic; the default is pinned.
-fn seed() -> u64 {
-    std::env::var("PARITY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(SEED)
-}
 
 struct Data {
     records: Vec<GenRecord>,
@@ -36,7 +26,7 @@ struct Data {
 fn data() -> &'static Data {
     static DATA: OnceLock<Data> = OnceLock::new();
     DATA.get_or_init(|| {
-        let records = generate(&GenConfig::full_coverage(seed(), HOURS));
+        let records = generate(&GenConfig::parity());
         let reference = kql::evaluate(records.iter().map(|r| &r.truth), &Params::default());
         Data { records, reference }
     })
@@ -332,7 +322,11 @@ fn planted_scans_are_found() {
     );
     assert!(per_variant.get(&Variant::PanOs).copied().unwrap_or(0) > 20);
     assert!(per_variant.get(&Variant::CloudNgfw).copied().unwrap_or(0) > 5);
-    assert_eq!(windows.len(), HOURS as usize, "every hour has detections");
+    assert_eq!(
+        windows.len(),
+        PARITY_HOURS as usize,
+        "every hour has detections"
+    );
     for s in Shape::ALL {
         let n = per_shape.get(&s).copied().unwrap_or(0);
         if s.variant() == Variant::CloudNgfw || s.has_computer() {

@@ -17,18 +17,6 @@ use std::sync::OnceLock;
 use traffic_gen::{body_json, generate, GenConfig, GenRecord};
 use vector_check::{vrl_run, Pipeline};
 
-/// The traffic of the module's parity test (tests/parity.rs at the root): same seed, same hours,
-/// and the same `PARITY_SEED` override.
-const SEED: u64 = 20_260_615;
-const HOURS: u32 = 6;
-
-fn seed() -> u64 {
-    std::env::var("PARITY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(SEED)
-}
-
 struct Traffic {
     records: Vec<GenRecord>,
     /// Each record after the remap transform (what the Lua transform receives).
@@ -38,7 +26,8 @@ struct Traffic {
 fn traffic() -> &'static Traffic {
     static T: OnceLock<Traffic> = OnceLock::new();
     T.get_or_init(|| {
-        let records = generate(&GenConfig::full_coverage(seed(), HOURS));
+        // The traffic of the module's parity test (tests/parity.rs at the root).
+        let records = generate(&GenConfig::parity());
         let p = Pipeline::load().unwrap();
         let remapped = records
             .iter()
